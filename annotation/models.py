@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Annotation(models.Model):
+    """One person's (or one named external source's) label for an item. Append-only.
+
+    Exactly one of ``annotator`` (a user of ours) and ``source`` (a named external annotator, e.g. a
+    crowd worker from an imported file, or a gold-label column) is set.
+    """
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="annotations")
+    item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations"
+    )
+    source = models.CharField(max_length=200, blank=True, default="")
+    value = models.JSONField()  # {"label": l} | {"labels": [...]} | {"spans": [{start, end, label}]}
+    label = models.CharField(max_length=200, blank=True, default="", db_index=True)  # single-label copy
+    lead_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "annotator"], condition=Q(annotator__isnull=False), name="annotation_once_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["item", "source"], condition=Q(annotator__isnull=True), name="annotation_once_per_source"
+            ),
+            models.CheckConstraint(
+                condition=(Q(annotator__isnull=False) & Q(source="")) | (Q(annotator__isnull=True) & ~Q(source="")),
+                name="annotation_has_one_author",
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "id"])]
+
+    @property
+    def author_key(self) -> str:
+        """A stable key for agreement and consolidation: our users and external names alike."""
+        return f"user:{self.annotator_id}" if self.annotator_id else f"source:{self.source}"
+
+
+class Lease(models.Model):
+    """An annotator's time-limited claim on an item. Expired leases count for nothing."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="leases")
+    item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="leases")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases")
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "user"], name="lease_once_per_user")]
+        indexes = [models.Index(fields=["project", "user", "expires_at"])]
+
+
+class Skip(models.Model):
+    """An item a person chose not to label; never offered to them again."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="skips")
+    item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="skips")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skips")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "user"], name="skip_once_per_user")]
+
+
+class Review(models.Model):
+    """A reviewer's verdict on an item: accept the consensus or set the adjudicated value."""
+
+    class Verdict(models.TextChoices):
+        ACCEPT = "accept"
+        CORRECT = "correct"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="reviews")
+    item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    value = models.JSONField(null=True, blank=True)
+    label = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["item", "-created_at"])]

@@ -1,0 +1,144 @@
+"""Job transitions, each one conditional UPDATE: a worker goes on only if its UPDATE touched the row.
+
+    queued ──claim──▶ running ──succeed──▶ succeeded
+       │                 │ └──fail──────▶ failed ──retry──▶ queued
+       └──cancel──▶ cancelled ◀──cancel──┘
+
+The reaper fails running jobs whose heartbeat went stale (a crashed or killed worker), so every job
+ends in a finished state and a failed one can be queued again.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TypeVar
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from common.models import FINISHED_STATUSES, Job, JobStatus
+
+J = TypeVar("J", bound=Job)
+
+
+def job_claim(*, model: type[J], job_id: int) -> J | None:
+    """Move a queued job to running; None when another worker has it or it was cancelled."""
+    now = timezone.now()
+    claimed = model.objects.filter(id=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1, error=""
+    )
+    if claimed != 1:
+        return None
+    return model.objects.get(id=job_id)
+
+
+def job_progress(*, job: Job, done: int, total: int | None = None) -> bool:
+    """Record progress and beat the heart. False when the job is no longer running (cancelled, reaped)."""
+    fields: dict = {"progress_done": done, "heartbeat_at": timezone.now()}
+    if total is not None:
+        fields["progress_total"] = total
+    updated = type(job).objects.filter(id=job.id, status=JobStatus.RUNNING).update(**fields)
+    job.progress_done = done
+    if total is not None:
+        job.progress_total = total
+    return updated == 1
+
+
+def job_is_running(*, job: Job) -> bool:
+    return type(job).objects.filter(id=job.id, status=JobStatus.RUNNING).exists()
+
+
+def job_succeed(*, job: Job, **fields) -> bool:
+    now = timezone.now()
+    updated = type(job).objects.filter(id=job.id, status=JobStatus.RUNNING).update(
+        status=JobStatus.SUCCEEDED, finished_at=now, heartbeat_at=now, **fields
+    )
+    if updated:
+        job.status = JobStatus.SUCCEEDED
+        job.finished_at = now
+        for name, value in fields.items():
+            setattr(job, name, value)
+    return updated == 1
+
+
+def job_fail(*, job: Job, error: str, **fields) -> bool:
+    now = timezone.now()
+    updated = type(job).objects.filter(id=job.id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
+        status=JobStatus.FAILED, finished_at=now, error=error[:10000], **fields
+    )
+    if updated:
+        job.status = JobStatus.FAILED
+        job.error = error
+        job.finished_at = now
+    return updated == 1
+
+
+def job_cancel(*, job: Job) -> bool:
+    """Cancel a queued or running job; a running worker notices on its next progress beat."""
+    now = timezone.now()
+    updated = type(job).objects.filter(id=job.id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
+        status=JobStatus.CANCELLED, finished_at=now
+    )
+    if updated:
+        job.status = JobStatus.CANCELLED
+        job.finished_at = now
+    return updated == 1
+
+
+def job_requeue(*, job: Job) -> bool:
+    """Queue a failed job again (the caller dispatches its task on commit)."""
+    updated = type(job).objects.filter(id=job.id, status=JobStatus.FAILED).update(
+        status=JobStatus.QUEUED, finished_at=None, progress_done=0, heartbeat_at=None
+    )
+    if updated:
+        job.status = JobStatus.QUEUED
+    return updated == 1
+
+
+def job_models() -> list[type[Job]]:
+    return [m for m in apps.get_models() if issubclass(m, Job)]
+
+
+def jobs_reap_stale(*, stale_after: timedelta | None = None) -> int:
+    """Fail running jobs whose heartbeat is older than the threshold. Returns how many were failed."""
+    stale_after = stale_after or timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
+    cutoff = timezone.now() - stale_after
+    reaped = 0
+    for model in job_models():
+        reaped += model.objects.filter(
+            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True), status=JobStatus.RUNNING
+        ).update(
+            status=JobStatus.FAILED,
+            finished_at=timezone.now(),
+            error="The worker stopped reporting (crashed or killed); the job can be run again.",
+        )
+    return reaped
+
+
+def job_payload(job: Job) -> dict:
+    """The fields every job object in the API carries."""
+    return {
+        "id": job.id,
+        "status": job.status,
+        "progress": {"done": job.progress_done, "total": job.progress_total},
+        "error": job.error or None,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
+
+
+__all__ = [
+    "FINISHED_STATUSES",
+    "JobStatus",
+    "job_cancel",
+    "job_claim",
+    "job_fail",
+    "job_is_running",
+    "job_payload",
+    "job_progress",
+    "job_requeue",
+    "job_succeed",
+    "jobs_reap_stale",
+]

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from common.jobs import jobs_reap_stale
+
+
+@shared_task(name="common.reap_stale_jobs")
+def reap_stale_jobs() -> int:
+    return jobs_reap_stale()

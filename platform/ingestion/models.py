@@ -1,0 +1,19 @@
+from django.db import models
+
+from common.models import Job
+
+
+class ImportJob(Job):
+    """One uploaded file streamed into a project's items (and, with a label field, annotations)."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="imports")
+    file_name = models.CharField(max_length=255)
+    file_path = models.CharField(max_length=500)  # where the upload was spooled, under UPLOAD_DIR
+    file_size = models.BigIntegerField(default=0)
+    format = models.CharField(max_length=16)
+    options = models.JSONField(default=dict, blank=True)  # text_field, label_field, annotator_field
+    created_count = models.BigIntegerField(default=0)
+    duplicate_count = models.BigIntegerField(default=0)
+    annotation_count = models.BigIntegerField(default=0)
+    skipped_rows = models.BigIntegerField(default=0)
+    row_errors = models.JSONField(default=list, blank=True)  # [{row, message}], first 1000 kept

@@ -1,0 +1,146 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import CAN_MANAGE, CAN_REVIEW, Role
+from common.api.errors import ApiError
+from common.api.access import project_for_user, projects_visible_to
+from common.api.pagination import keyset_page
+from projects import services
+from projects.models import Item, Membership, Project, TaskType
+
+
+class ProjectOutput(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "task_type", "labels", "guidelines", "annotations_per_item", "created_at", "role"]
+
+    def get_role(self, project) -> str | None:
+        return getattr(project, "user_role", None)
+
+
+class ProjectInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    task_type = serializers.ChoiceField(choices=TaskType.choices)
+    labels = serializers.ListField(child=serializers.CharField(max_length=200), min_length=1, max_length=500)
+    guidelines = serializers.CharField(required=False, allow_blank=True, default="")
+    annotations_per_item = serializers.IntegerField(required=False, default=1, min_value=1, max_value=50)
+
+
+class ProjectListCreateApi(APIView):
+    @extend_schema(responses=ProjectOutput(many=True))
+    def get(self, request):
+        projects = projects_visible_to(request.user)
+        roles = dict(Membership.objects.filter(user=request.user).values_list("project_id", "role"))
+
+        def serialize(rows):
+            for project in rows:
+                project.user_role = "admin" if request.user.is_admin else roles.get(project.id)
+            return ProjectOutput(rows, many=True).data
+
+        return keyset_page(request, projects, serialize, descending=True)
+
+    @extend_schema(request=ProjectInput, responses={201: ProjectOutput})
+    def post(self, request):
+        if not request.user.is_admin:
+            raise ApiError("Only site admins create projects.", code="permission_denied", status_code=403)
+        data = ProjectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = services.project_create(created_by=request.user, **data.validated_data)
+        project.user_role = "admin"
+        return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailApi(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200, required=False)
+        labels = serializers.ListField(child=serializers.CharField(max_length=200), min_length=1, required=False)
+        guidelines = serializers.CharField(required=False, allow_blank=True)
+        annotations_per_item = serializers.IntegerField(required=False, min_value=1, max_value=50)
+
+    @extend_schema(responses=ProjectOutput)
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id)
+        return Response(ProjectOutput(project).data)
+
+    @extend_schema(request=UpdateSerializer, responses=ProjectOutput)
+    def patch(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
+        data = self.UpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        project = services.project_update(project=project, **data.validated_data)
+        return Response(ProjectOutput(project).data)
+
+    def delete(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
+        services.project_delete(project=project)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MembershipOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(source="user.username")
+    user_id = serializers.IntegerField()
+    role = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class MemberListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        role = serializers.ChoiceField(choices=Role.choices)
+
+    @extend_schema(responses=MembershipOutput(many=True))
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
+        members = Membership.objects.filter(project=project).select_related("user")
+        return keyset_page(request, members, lambda rows: MembershipOutput(rows, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: MembershipOutput})
+    def post(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_add(project=project, **data.validated_data)
+        return Response(MembershipOutput(membership).data, status=status.HTTP_201_CREATED)
+
+
+class ItemOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    raw_text = serializers.CharField()
+    meta = serializers.JSONField()
+    excluded_reason = serializers.CharField()
+    annotation_count = serializers.IntegerField()
+
+
+class ItemListApi(APIView):
+    """Managers and reviewers browse items: ``?search=`` (substring), ``?excluded=true|false``,
+    ``?label=`` (items with an annotation carrying that label)."""
+
+    @extend_schema(responses=ItemOutput(many=True))
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
+        items = Item.objects.filter(project=project)
+        params = request.query_params
+        if params.get("search"):
+            items = items.filter(text__icontains=params["search"])
+        excluded = params.get("excluded")
+        if excluded in ("true", "1"):
+            items = items.exclude(excluded_reason="")
+        elif excluded in ("false", "0"):
+            items = items.filter(excluded_reason="")
+        if params.get("label"):
+            # A semi-join through the annotation table by label; no DISTINCT over JSON.
+            items = items.filter(id__in=_items_with_label(project.id, params["label"]))
+        return keyset_page(request, items, lambda rows: ItemOutput(rows, many=True).data)
+
+
+def _items_with_label(project_id: int, label: str):
+    from django.apps import apps
+
+    annotation = apps.get_model("annotation", "Annotation")
+    return annotation.objects.filter(project_id=project_id, label=label).values("item_id")

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from accounts.roles import Role
+from common.models import TimeStamped
+
+
+class TaskType(models.TextChoices):
+    CLASSIFICATION = "classification"
+    MULTILABEL = "multilabel"
+    SPANS = "spans"
+
+
+class Project(TimeStamped):
+    name = models.CharField(max_length=200)
+    task_type = models.CharField(max_length=20, choices=TaskType.choices, default=TaskType.CLASSIFICATION)
+    labels = models.JSONField(default=list)  # ordered label names; the order is the key order in the UI
+    guidelines = models.TextField(blank=True, default="")
+    annotations_per_item = models.PositiveSmallIntegerField(default=1)  # overlap k
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TimeStamped):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user")]
+
+
+class Item(models.Model):
+    """One unit of data. ``raw_text`` is what was imported and never changes; cleaning rewrites
+    ``text`` or sets ``excluded_reason``. Items are never deleted by cleaning."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    text = models.TextField()
+    raw_text = models.TextField()
+    meta = models.JSONField(default=dict, blank=True)
+    content_hash = models.CharField(max_length=64)  # sha256 of raw_text, unique per project
+    excluded_reason = models.CharField(max_length=200, blank=True, default="")
+    # Denormalised counter, moved only under the item's row lock (annotation services).
+    annotation_count = models.PositiveIntegerField(default=0)
+    import_job = models.ForeignKey(
+        "ingestion.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "content_hash"], name="item_unique_content_per_project")
+        ]
+        indexes = [
+            # The annotator queue walks this index: fewest annotations first, then oldest.
+            models.Index(
+                fields=["project", "annotation_count", "id"],
+                name="item_queue_idx",
+                condition=models.Q(excluded_reason=""),
+            ),
+        ]

@@ -1,0 +1,66 @@
+"""Personas and clients. Nothing here is autouse: each test asks for what it needs."""
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+from tests import factories
+
+
+def pytest_report_header(config):
+    try:
+        engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        return f"datamoat: database={engine} broker={settings.CELERY_BROKER_URL.split('://')[0]}"
+    except Exception:  # settings not configured yet
+        return None
+
+
+@pytest.fixture
+def project(db):
+    return factories.make_project(name="Reviews")
+
+
+@pytest.fixture
+def admin(db):
+    return factories.make_user("admin", is_admin=True)
+
+
+@pytest.fixture
+def manager(project):
+    return factories.make_member(project, factories.make_user("manager"), Role.MANAGER)
+
+
+@pytest.fixture
+def reviewer(project):
+    return factories.make_member(project, factories.make_user("reviewer"), Role.REVIEWER)
+
+
+@pytest.fixture
+def annotator(project):
+    return factories.make_member(project, factories.make_user("annotator"), Role.ANNOTATOR)
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.make_user("outsider")
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: an API client authenticated as that user (None: anonymous)."""
+
+    def build(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return build
+
+
+@pytest.fixture
+def requires_postgres():
+    if not settings.IS_POSTGRES:
+        pytest.skip("needs PostgreSQL (row locks with SKIP LOCKED): set DATABASE_URL, as `make test` in CI does")

@@ -1,0 +1,28 @@
+from django.db import models
+
+from common.models import Job
+
+
+class TrainingRun(Job):
+    """One training and evaluation of a model on a version (Celery queue ``training``)."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="runs")
+    version = models.ForeignKey("curation.DatasetVersion", on_delete=models.PROTECT, related_name="runs")
+    model = models.CharField(max_length=32, default="transformer")
+    config = models.JSONField(default=dict)  # the engine's config dataclasses, as asked and resolved
+    device = models.CharField(max_length=32, blank=True, default="")
+    history = models.JSONField(default=list, blank=True)  # [{step, epoch, loss}], throttled
+    metrics = models.JSONField(default=dict, blank=True)  # {"val": {...}, "test": {...}} and top-level copy
+    artifacts_path = models.CharField(max_length=500, blank=True, default="")
+
+
+class Prediction(models.Model):
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="predictions")
+    item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="+")
+    split = models.CharField(max_length=8)
+    label = models.CharField(max_length=200)
+    predicted = models.CharField(max_length=200)
+    confidence = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "id"])]
