@@ -1,10 +1,11 @@
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.password_validation import validate_password
 from django.middleware.csrf import get_token
-from django.views.decorators.csrf import ensure_csrf_cookie
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -64,6 +65,8 @@ class AuthSessionApi(APIView):
 
     @extend_schema(request=CredentialsInput, responses=UserOutput)
     def post(self, request):
+        # DRF checks CSRF only for signed-in users; a login form needs it too (login CSRF).
+        SessionAuthentication().enforce_csrf(request)
         data = CredentialsInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = _authenticate(request, data.validated_data)

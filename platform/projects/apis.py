@@ -4,8 +4,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE, CAN_REVIEW, Role
-from common.api.errors import ApiError
 from common.api.access import project_for_user, projects_visible_to
+from common.api.errors import ApiError
 from common.api.pagination import keyset_page
 from projects import services
 from projects.models import Item, Membership, Project, TaskType

@@ -81,7 +81,12 @@ except Exception as exc:  # dj_database_url raises several types for a malformed
     raise EnvError(f"DATABASE_URL is not a valid database URL: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; a generous timeout lets the worker and the web server share it.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        # WAL lets the web server read while the worker writes an import.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
@@ -96,8 +101,10 @@ DATAMOAT_MAX_UPLOAD_BYTES = env_int("DATAMOAT_MAX_UPLOAD_BYTES", 2 * 1024**3, mi
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 FRONTEND_DIST = REPO_ROOT / "frontend" / "dist"
-WHITENOISE_ROOT = FRONTEND_DIST  # the SPA's built assets, served at / by whitenoise
+# The SPA's built assets, served at / by whitenoise (once `make frontend` has built them).
+WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.exists() else None
 WHITENOISE_INDEX_FILE = False
 WHITENOISE_USE_FINDERS = True
 

@@ -1,6 +1,7 @@
 """Production: every secret from the environment (or <NAME>_FILE), no defaults, secure cookies."""
-from .base import *  # noqa: F403
 from config.env import env_bool
+
+from .base import *  # noqa: F403
 
 DEBUG = False
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
