@@ -1,0 +1,158 @@
+"""Labeling under concurrency, through the real HTTP API on PostgreSQL.
+
+A project of 100k short texts asking for ONE annotation per item; gunicorn serves the API on
+loopback; 1 and then 4 annotator threads loop `POST next` + `POST annotations` with token auth on
+keep-alive connections. Reported: next+submit latency per iteration (median, p95) beside the target
+(p95 <= 25 ms with 4), and how many items were handed to two people (target 0), counted from the
+database afterwards. Peers measured on this machine take 70-270 ms per iteration.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+from bench.common import REPO, Row, requires_postgres
+
+ITEMS = int(os.environ.get("BENCH_LABEL_ITEMS", "100000"))
+ITERATIONS = int(os.environ.get("BENCH_LABEL_ITERATIONS", "300"))  # per annotator
+WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "4"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _seed(n_annotators: int):
+    from django.db import connection
+
+    from accounts.roles import Role
+    from accounts.services import token_for, user_create
+    from projects.models import Membership
+    from projects.services import content_hash, project_create
+
+    admin = user_create(username=f"bench-admin-{time.time_ns()}", password="bench-pass-123")
+    project = project_create(
+        name="bench labeling", task_type="classification", labels=["a", "b", "c"], created_by=admin
+    )
+    # COPY is the fastest way in; this is set-up, not what is measured.
+    with connection.cursor() as cursor, cursor.copy(
+        "COPY projects_item (project_id, text, raw_text, meta, content_hash, excluded_reason, annotation_count,"
+        " created_at) FROM STDIN"
+    ) as copy:
+        for i in range(ITEMS):
+            text = f"bench item {i} with a few words of text"
+            copy.write_row((project.id, text, text, "{}", content_hash(text), "", 0, "2026-01-01T00:00:00Z"))
+    tokens = []
+    for a in range(n_annotators):
+        user = user_create(username=f"bench-ann-{a}-{time.time_ns()}", password="bench-pass-123")
+        Membership.objects.create(project=project, user=user, role=Role.ANNOTATOR)
+        tokens.append(token_for(user=user))
+    return admin, project, tokens
+
+
+def _annotator(port: int, project_id: int, token: str, iterations: int, latencies: list, errors: list, start):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    labels = ["a", "b", "c"]
+    start.wait()
+    for i in range(iterations):
+        t0 = time.perf_counter()
+        conn.request("POST", f"/api/v1/projects/{project_id}/next", body="{}", headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            errors.append(f"next {response.status} {body[:200]!r}")
+            return
+        item_id = json.loads(body)["item"]["id"]
+        payload = json.dumps({"value": {"label": labels[i % 3]}, "lead_time_ms": 1000})
+        conn.request("POST", f"/api/v1/items/{item_id}/annotations", body=payload, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 201:
+            errors.append(f"annotate {response.status} {body[:200]!r}")
+            return
+        latencies.append((time.perf_counter() - t0) * 1000)
+    conn.close()
+
+
+def _measure(port: int, project_id: int, tokens: list[str]) -> tuple[list[float], list[str]]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    start = threading.Barrier(len(tokens))
+    threads = [
+        threading.Thread(target=_annotator, args=(port, project_id, t, ITERATIONS, latencies, errors, start))
+        for t in tokens
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)
+
+
+def run() -> list[Row]:
+    skipped = requires_postgres("labeling next+submit")
+    if skipped:
+        return skipped
+    from django.db import connection
+    from django.db.models import Count
+
+    from accounts.models import User
+    from annotation.models import Annotation
+    from projects.models import Project
+
+    _admin, project, tokens = _seed(5)
+    connection.close()
+    port = _free_port()
+    env = {**os.environ, "DJANGO_DEBUG": "false", "PYTHONPATH": f"{REPO / 'platform'}{os.pathsep}{REPO}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+         "--log-level", "warning"],
+        cwd=REPO, env=env,
+    )
+    rows: list[Row] = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        _measure(port, project.id, tokens[4:5])  # warm-up: imports, connections, plans
+        for n in (1, 4):
+            latencies, errors = _measure(port, project.id, tokens[:n])
+            if errors:
+                rows.append(Row(f"next+submit, {n} annotator(s)", None, "ms", note=f"errors: {errors[:2]}"))
+                continue
+            median, p95 = statistics.median(latencies), _p95(latencies)
+            target = "<= 25" if n == 4 else ""
+            rows.append(Row(f"next+submit median, {n} annotator(s)", median, "ms", note=f"{len(latencies)} iterations"))
+            rows.append(Row(f"next+submit p95, {n} annotator(s)", p95, "ms", target, (p95 <= 25) if n == 4 else None,
+                            note=f"{ITEMS:,} items, gunicorn {WORKERS} workers; peers: 70-270 ms"))
+        doubled = (
+            Annotation.objects.filter(project=project).values("item_id").annotate(n=Count("id")).filter(n__gt=1).count()
+        )
+        rows.append(Row("items handed to two people (k=1)", doubled, "items", "0", doubled == 0))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        Project.objects.filter(id=project.id).delete()
+        User.objects.filter(username__startswith="bench-").delete()
+    return rows
