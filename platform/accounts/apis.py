@@ -73,6 +73,7 @@ class AuthSessionApi(APIView):
         login(request, user)
         return Response({"user": UserOutput(user).data})
 
+    @extend_schema(responses={204: None})
     def delete(self, request):
         logout(request)
         return Response(status=status.HTTP_204_NO_CONTENT)

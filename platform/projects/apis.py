@@ -74,6 +74,7 @@ class ProjectDetailApi(APIView):
         project = services.project_update(project=project, **data.validated_data)
         return Response(ProjectOutput(project).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
         services.project_delete(project=project)
