@@ -1,0 +1,219 @@
+"""Labeling endpoints (API.md, "Labeling"): the queue, annotations, skips, reviews, item detail, stats.
+
+Annotators see the queue, their own annotations and the guidelines; reviewers and managers also see
+every item's annotations and review them. The hot path (next, annotate) costs two access queries
+(the project or item with its project, then the role) plus the service's own statements.
+"""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import CAN_ANNOTATE, CAN_REVIEW, Role
+from annotation import selectors, services
+from annotation.models import Review
+from common.api.access import item_for_user, project_for_user
+from common.api.errors import ApiError
+from common.api.pagination import keyset_page
+
+MAX_EXCLUDE = 100
+
+
+def _exclude_ids(request) -> list[int]:
+    """``exclude`` from the JSON body (a list) or the query string (comma-separated ids)."""
+    raw = request.data.get("exclude") if hasattr(request.data, "get") else None
+    if raw is None:
+        query = request.query_params.get("exclude", "")
+        raw = [part for part in query.split(",") if part.strip()]
+    if not isinstance(raw, list) or len(raw) > MAX_EXCLUDE:
+        raise ApiError(f"exclude must be a list of at most {MAX_EXCLUDE} item ids.", fields={"exclude": ["Invalid."]})
+    try:
+        return [int(i) for i in raw]
+    except (TypeError, ValueError):
+        raise ApiError("exclude must hold item ids (integers).", fields={"exclude": ["Not an integer."]}) from None
+
+
+class ItemNextApi(APIView):
+    """Claim the next item for the caller (a lease), or resume the one they hold."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ItemNextInput"
+
+        exclude = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=MAX_EXCLUDE)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ItemNextOutput"
+
+        class ItemSerializer(serializers.Serializer):
+            class Meta:
+                ref_name = "QueueItem"
+
+            id = serializers.IntegerField()
+            text = serializers.CharField()
+            meta = serializers.JSONField()
+
+        item = ItemSerializer()
+        lease_expires_at = serializers.DateTimeField()
+
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[OpenApiParameter("exclude", str, description="comma-separated item ids not to hand out")],
+        responses={200: OutputSerializer, 204: None},
+    )
+    def post(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_ANNOTATE)
+        lease = services.item_claim_next(project=project, user=request.user, exclude_ids=_exclude_ids(request))
+        if lease is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        body = {"item": lease.item, "lease_expires_at": lease.expires_at}
+        return Response(self.OutputSerializer(body).data)
+
+
+class AnnotationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    annotator = serializers.CharField(allow_null=True)
+    source = serializers.CharField(allow_null=True)
+    author_key = serializers.CharField()
+    value = serializers.JSONField()
+    label = serializers.CharField(allow_null=True)
+    lead_time_ms = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class AnnotationCreateApi(APIView):
+    """Annotate an item the caller holds a live lease on."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AnnotationCreateInput"
+
+        value = serializers.JSONField()
+        lead_time_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
+
+    @extend_schema(request=InputSerializer, responses={201: AnnotationOutput})
+    def post(self, request, item_id: int):
+        item = item_for_user(user=request.user, item_id=item_id, roles=CAN_ANNOTATE)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        annotation = services.annotation_create(item=item, user=request.user, **data.validated_data)
+        return Response(AnnotationOutput(selectors.annotation_row(annotation)).data, status=status.HTTP_201_CREATED)
+
+
+class ItemSkipApi(APIView):
+    """Skip an item: it is never offered to the caller again."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, item_id: int):
+        item = item_for_user(user=request.user, item_id=item_id, roles=CAN_ANNOTATE)
+        services.item_skip(item=item, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReviewOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    reviewer = serializers.CharField()
+    verdict = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+    label = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ItemDetailApi(APIView):
+    """An item with its annotations and reviews (reviewers and managers)."""
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ItemDetailOutput"
+
+        id = serializers.IntegerField()
+        project_id = serializers.IntegerField()
+        text = serializers.CharField()
+        raw_text = serializers.CharField()
+        meta = serializers.JSONField()
+        excluded_reason = serializers.CharField(allow_blank=True)
+        annotation_count = serializers.IntegerField()
+        annotations = AnnotationOutput(many=True)
+        reviews = ReviewOutput(many=True)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, item_id: int):
+        item = item_for_user(user=request.user, item_id=item_id, roles=CAN_REVIEW)
+        return Response(self.OutputSerializer(selectors.item_detail(item=item)).data)
+
+
+class ReviewCreateApi(APIView):
+    """Adjudicate an item: accept its consensus or correct it (reviewers and managers)."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReviewCreateInput"
+
+        verdict = serializers.ChoiceField(choices=Review.Verdict.choices)
+        value = serializers.JSONField(required=False, allow_null=True, default=None)
+
+    @extend_schema(request=InputSerializer, responses={201: ReviewOutput})
+    def post(self, request, item_id: int):
+        item = item_for_user(user=request.user, item_id=item_id, roles=CAN_REVIEW)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = services.review_create(item=item, reviewer=request.user, **data.validated_data)
+        body = {
+            "id": review.id,
+            "reviewer": request.user.username,
+            "verdict": review.verdict,
+            "value": review.value,
+            "label": review.label or None,
+            "created_at": review.created_at,
+        }
+        return Response(ReviewOutput(body).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectStatsApi(APIView):
+    """Labeling progress of a project (any member)."""
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ProjectStatsOutput"
+
+        items = serializers.IntegerField()
+        excluded = serializers.IntegerField()
+        annotated_items = serializers.IntegerField()
+        completed_items = serializers.IntegerField()
+        annotations = serializers.IntegerField()
+        label_counts = serializers.DictField(child=serializers.IntegerField())
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id)
+        return Response(self.OutputSerializer(selectors.project_stats(project=project)).data)
+
+
+class AnnotationListApi(APIView):
+    """A project's annotations, newest first: everyone's for reviewers and managers (``?mine=true`` for
+    their own), only their own for annotators."""
+
+    class OutputSerializer(AnnotationOutput):
+        class Meta:
+            ref_name = "AnnotationListOutput"
+
+        text = serializers.CharField()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("mine", bool), OpenApiParameter("cursor", str)],
+        responses=OutputSerializer(many=True),
+    )
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id)
+        own_only = project.user_role == Role.ANNOTATOR or request.query_params.get("mine") in ("true", "1")
+        annotations = selectors.annotation_list(project=project, user=request.user if own_only else None)
+        return keyset_page(
+            request,
+            annotations,
+            lambda rows: self.OutputSerializer(selectors.annotation_rows(rows), many=True).data,
+            descending=True,
+        )

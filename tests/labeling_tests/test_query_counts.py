@@ -1,0 +1,90 @@
+"""Query budgets: lists and detail pages cost the same whatever their size; the hot path is short."""
+from __future__ import annotations
+
+import pytest
+
+from annotation import selectors, services
+from annotation.models import Annotation
+from projects.models import Item
+from tests import factories
+from tests.labeling_tests.conftest import texts
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def busy_project(make_annotators):
+    """Ten items each labelled by three annotators."""
+    project = factories.make_project(k=3)
+    made = factories.make_items(project, texts(10))
+    people = make_annotators(project, 3)
+    Annotation.objects.bulk_create(
+        Annotation(project=project, item=item, annotator=user, value={"label": "positive"}, label="positive")
+        for item in made
+        for user in people
+    )
+    Item.objects.filter(project=project).update(annotation_count=3)  # as the services leave it
+    return project, made, people
+
+
+def test_the_annotation_list_costs_a_fixed_number_of_queries(client_for, busy_project, admin, django_assert_max_num_queries):
+    project, _, _ = busy_project
+    # role check: none for admins; the project; the page (annotator and item joined).
+    with django_assert_max_num_queries(3):
+        response = client_for(admin).get(f"/api/v1/projects/{project.id}/annotations?page_size=30")
+    assert len(response.json()["results"]) == 30
+
+
+def test_an_annotators_own_list_costs_a_fixed_number_of_queries(client_for, busy_project, django_assert_max_num_queries):
+    project, _, people = busy_project
+    with django_assert_max_num_queries(3):
+        response = client_for(people[0]).get(f"/api/v1/projects/{project.id}/annotations")
+    assert len(response.json()["results"]) == 10
+
+
+def test_item_detail_costs_a_fixed_number_of_queries(client_for, busy_project, admin, django_assert_max_num_queries):
+    project, made, _ = busy_project
+    with django_assert_max_num_queries(3):
+        response = client_for(admin).get(f"/api/v1/items/{made[0].id}")
+    assert len(response.json()["annotations"]) == 3
+
+
+def test_stats_cost_a_fixed_number_of_queries(client_for, busy_project, admin, django_assert_max_num_queries):
+    project, _, _ = busy_project
+    with django_assert_max_num_queries(3):
+        body = client_for(admin).get(f"/api/v1/projects/{project.id}/stats").json()
+    assert body["annotations"] == 30 and body["completed_items"] == 10 and body["label_counts"]["positive"] == 30
+
+
+def test_next_and_submit_stay_a_handful_of_queries(client_for, project, items, annotator, django_assert_max_num_queries):
+    client = client_for(annotator)
+    # project, role, resume check, savepoint, candidate (locked), guarded lease insert, release
+    with django_assert_max_num_queries(7):
+        item_id = client.post(f"/api/v1/projects/{project.id}/next").json()["item"]["id"]
+    # item with project, role, savepoint, bump (row lock), consume lease, insert, release
+    with django_assert_max_num_queries(7):
+        response = client.post(f"/api/v1/items/{item_id}/annotations", {"value": {"label": "positive"}}, format="json")
+    assert response.status_code == 201
+
+
+def test_multilabel_stats_count_each_chosen_label():
+    project = factories.make_project(task_type="multilabel", labels=("a", "b", "c"))
+    made = factories.make_items(project, texts(2))
+    for item, labels in zip(made, (["a", "b"], ["b"]), strict=True):
+        Annotation.objects.create(project=project, item=item, source="crowd", value={"labels": labels})
+    stats = selectors.project_stats(project=project)
+    assert stats["label_counts"] == {"a": 1, "b": 2, "c": 0} and stats["annotations"] == 2
+
+
+def test_span_stats_count_each_span_label():
+    project = factories.make_project(task_type="spans", labels=("PER", "ORG"))
+    (item,) = factories.make_items(project, ["Ada at IBM"])
+    value = {"spans": [{"start": 0, "end": 3, "label": "PER"}, {"start": 7, "end": 10, "label": "ORG"}]}
+    Annotation.objects.create(project=project, item=item, source="crowd", value=value)
+    assert selectors.project_stats(project=project)["label_counts"] == {"PER": 1, "ORG": 1}
+
+
+def test_my_annotations_are_only_mine(busy_project):
+    project, _, people = busy_project
+    assert {a.annotator_id for a in selectors.my_annotations(project=project, user=people[1])} == {people[1].id}
+    assert services.item_claim_next(project=project, user=people[1]) is None
