@@ -1,0 +1,209 @@
+"""Version endpoints (API.md, "Versions"): build, list, detail, streamed export, diff.
+
+Managers (and admins) build and export; reviewers also read versions and diffs; annotators get 403,
+outsiders 404. Exports stream from the snapshot through the pure exporters, one row group at a time,
+after the manifest's checksums were verified.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pyarrow as pa
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import CAN_MANAGE, CAN_REVIEW
+from common.api.access import project_check, project_for_user
+from common.api.errors import ApiError, Conflict
+from common.api.pagination import keyset_page
+from common.models import JobStatus
+from curation import quality as quality_mod
+from curation import selectors, services
+from curation.diff import snapshot_diff
+from curation.exporters import EXPORTERS, MEDIA_TYPES
+from curation.models import Consolidation, DatasetVersion
+from curation.snapshot import SnapshotError, snapshot_batches, snapshot_open
+from curation.splits import SPLITS
+
+EXPORT_COLUMNS = ("id", "text", "label", "split", "confidence")
+EXPORT_SCHEMA = pa.schema(
+    [("id", pa.int64()), ("text", pa.string()), ("label", pa.string()), ("split", pa.string()),
+     ("confidence", pa.float64())]
+)
+EXPORT_SPLITS = ("all", *SPLITS)
+
+
+def version_for_user(*, user, version_id, roles=None) -> DatasetVersion:
+    """The version if its project is visible to the user (404 otherwise) and the user holds one of
+    ``roles`` there (403 otherwise)."""
+    try:
+        version = DatasetVersion.objects.select_related("project").get(id=int(version_id))
+    except (DatasetVersion.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Version not found, or not yours.") from None
+    try:
+        project_check(user=user, project=version.project, roles=roles)
+    except NotFound:
+        raise NotFound("Version not found, or not yours.") from None
+    return version
+
+
+def _built_snapshot(version: DatasetVersion):
+    """The verified snapshot folder of a built version; 409 otherwise (never a 500)."""
+    if version.status != JobStatus.SUCCEEDED:
+        raise Conflict(f"Version {version.number} is not built (status: {version.status}).", code="not_built")
+    folder = selectors.version_snapshot_dir(version)
+    try:
+        snapshot_open(folder)
+    except SnapshotError as exc:
+        raise Conflict(f"The snapshot of version {version.number} cannot be served: {exc}",
+                       code="snapshot_unavailable") from None
+    return folder
+
+
+class VersionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    progress = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    consolidation = serializers.CharField()
+    split = serializers.JSONField()
+    seed = serializers.IntegerField()
+    content_hash = serializers.CharField()
+    counts = serializers.JSONField()
+    quality = serializers.JSONField()
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_progress(self, version) -> dict:
+        return {"done": version.progress_done, "total": version.progress_total}
+
+    def get_error(self, version) -> str | None:
+        return version.error or None
+
+
+class VersionSummaryOutput(VersionOutput):
+    """Lists carry the quality report without its suspect list (GET /versions/{id} has it whole)."""
+
+    quality = serializers.SerializerMethodField()
+
+    def get_quality(self, version) -> dict:
+        return quality_mod.summary(version.quality)
+
+
+class VersionListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class SplitSerializer(serializers.Serializer):
+            train = serializers.FloatField(min_value=0, max_value=1)
+            val = serializers.FloatField(min_value=0, max_value=1)
+            test = serializers.FloatField(min_value=0, max_value=1)
+
+        name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        consolidation = serializers.ChoiceField(choices=Consolidation.choices, default=Consolidation.MAJORITY)
+        split = SplitSerializer(required=False, default=lambda: {"train": 0.8, "val": 0.1, "test": 0.1})
+        seed = serializers.IntegerField(required=False, default=0, min_value=-(2**31), max_value=2**31 - 1)
+
+    @extend_schema(responses=VersionSummaryOutput(many=True))
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
+        versions = selectors.version_list(project=project)
+        return keyset_page(request, versions, lambda rows: VersionSummaryOutput(rows, many=True).data,
+                           descending=True)
+
+    @extend_schema(request=InputSerializer, responses={202: VersionOutput})
+    def post(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.version_create(project=project, created_by=request.user, **data.validated_data)
+        return Response(VersionOutput(version).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VersionDetailApi(APIView):
+    @extend_schema(responses=VersionOutput)
+    def get(self, request, version_id: int):
+        version = version_for_user(user=request.user, version_id=version_id, roles=CAN_REVIEW)
+        return Response(VersionOutput(version).data)
+
+
+class _IgnoreFormatNegotiation(DefaultContentNegotiation):
+    """``?format=`` is the export format here, not DRF's renderer override (which would 404 on it)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type
+
+
+def _export_batches(folder, split: str | None) -> Iterator[pa.RecordBatch]:
+    for batch in snapshot_batches(folder, columns=["item_id", "text", "label", "split", "confidence"], split=split):
+        yield pa.RecordBatch.from_arrays(batch.columns, schema=EXPORT_SCHEMA)
+
+
+class VersionExportApi(APIView):
+    content_negotiation_class = _IgnoreFormatNegotiation
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=list(EXPORTERS), description="jsonl (default), csv or parquet"),
+            OpenApiParameter("split", str, enum=list(EXPORT_SPLITS), description="all (default), train, val, test"),
+        ],
+        responses={(200, "application/octet-stream"): bytes},
+    )
+    def get(self, request, version_id: int):
+        version = version_for_user(user=request.user, version_id=version_id, roles=CAN_MANAGE)
+        fmt = request.query_params.get("format", "jsonl")
+        split = request.query_params.get("split", "all")
+        if fmt not in EXPORTERS:
+            raise ApiError(f"format must be one of {', '.join(EXPORTERS)}.", fields={"format": ["Unknown format."]})
+        if split not in EXPORT_SPLITS:
+            raise ApiError(f"split must be one of {', '.join(EXPORT_SPLITS)}.", fields={"split": ["Unknown split."]})
+        folder = _built_snapshot(version)
+        batches = _export_batches(folder, None if split == "all" else split)
+        if fmt == "parquet":
+            chunks = EXPORTERS[fmt](batches, EXPORT_COLUMNS, schema=EXPORT_SCHEMA)
+        else:
+            chunks = EXPORTERS[fmt](batches, EXPORT_COLUMNS)
+        response = StreamingHttpResponse(chunks, content_type=MEDIA_TYPES[fmt])
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", version.project.name).strip("-") or "project"
+        response["Content-Disposition"] = f'attachment; filename="{slug}-v{version.number}-{split}.{fmt}"'
+        return response
+
+
+class VersionDiffApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        version = serializers.IntegerField()
+        against = serializers.IntegerField()
+        added = serializers.IntegerField()
+        removed = serializers.IntegerField()
+        relabeled = serializers.IntegerField()
+        unchanged = serializers.IntegerField()
+        text_changed = serializers.IntegerField()
+        items = serializers.JSONField()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("against", int, required=True, description="the older version's id")],
+        responses=OutputSerializer,
+    )
+    def get(self, request, version_id: int):
+        version = version_for_user(user=request.user, version_id=version_id, roles=CAN_REVIEW)
+        raw = request.query_params.get("against")
+        try:
+            against_id = int(raw)
+        except (TypeError, ValueError):
+            raise ApiError("against must be a version id.", fields={"against": ["Required, an integer."]}) from None
+        against = version_for_user(user=request.user, version_id=against_id, roles=CAN_REVIEW)
+        if against.project_id != version.project_id:
+            raise ApiError("against must be a version of the same project.", fields={"against": ["Other project."]})
+        new_dir, old_dir = _built_snapshot(version), _built_snapshot(against)
+        body = {"version": version.id, "against": against.id, **snapshot_diff(new_dir, old_dir).as_dict()}
+        return Response(self.OutputSerializer(body).data)
