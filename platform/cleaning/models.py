@@ -27,3 +27,10 @@ class CleaningChange(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["run", "id"])]
+
+
+class CleaningRevert(Job):
+    """Undoing a run is a job of its own: it can touch as many items as the run did. A failed
+    revert can be asked for again (it writes absolute old values, so repeating it is harmless)."""
+
+    run = models.ForeignKey(CleaningRun, on_delete=models.CASCADE, related_name="reverts")

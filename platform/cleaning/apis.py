@@ -1,0 +1,138 @@
+"""Cleaning endpoints (API.md "Data"): managers and site admins only, except the step catalogue."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import CAN_MANAGE
+from cleaning import selectors, services
+from cleaning.models import CleaningRevert, CleaningRun
+from common.api.access import project_check, project_for_user
+from common.api.pagination import keyset_page
+from common.jobs import job_payload
+
+
+class CleaningProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class CleaningJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    progress = CleaningProgressSerializer()
+    error = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class CleaningRevertOutput(CleaningJobSerializer):
+    run = serializers.IntegerField()
+
+
+class CleaningStepCountSerializer(serializers.Serializer):
+    op = serializers.CharField()
+    changed = serializers.IntegerField()
+    excluded = serializers.IntegerField()
+
+
+class CleaningRunOutput(CleaningJobSerializer):
+    project = serializers.IntegerField()
+    steps = CleaningStepCountSerializer(many=True, help_text="Per step: op, changed, excluded and extra counts (pii, ...).")
+    spec = serializers.ListField(child=serializers.DictField(), help_text="The steps as run, defaults filled in.")
+    reverted_at = serializers.DateTimeField(allow_null=True)
+    revert = CleaningRevertOutput(allow_null=True)
+
+
+def revert_payload(revert: CleaningRevert) -> dict:
+    return {**job_payload(revert), "run": revert.run_id}
+
+
+def run_payload(run: CleaningRun) -> dict:
+    latest = selectors.latest_revert(run)
+    return {
+        **job_payload(run),
+        "project": run.project_id,
+        "steps": run.step_counts,  # passed through whole: extra counts (pii per type...) included
+        "spec": run.steps,
+        "reverted_at": run.reverted_at,
+        "revert": revert_payload(latest) if latest else None,
+    }
+
+
+def _run_for_manager(user, run_id: int) -> CleaningRun:
+    run = selectors.cleaning_run_get(run_id=run_id)
+    if run is None:
+        raise NotFound("Cleaning run not found, or not yours.")
+    try:
+        project_check(user=user, project=run.project, roles=CAN_MANAGE)
+    except NotFound:
+        raise NotFound("Cleaning run not found, or not yours.") from None
+    return run
+
+
+class CleaningRunListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        steps = serializers.ListField(
+            child=serializers.JSONField(), allow_empty=False, help_text='e.g. [{"op": "min_length", "min": 5}]'
+        )
+
+    @extend_schema(responses=CleaningRunOutput(many=True))
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
+        runs = selectors.cleaning_runs_of_project(project=project)
+        return keyset_page(request, runs, lambda rows: [run_payload(run) for run in rows], descending=True)
+
+    @extend_schema(request=InputSerializer, responses={202: CleaningRunOutput})
+    def post(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.cleaning_run_create(project=project, steps=data.validated_data["steps"], created_by=request.user)
+        run = selectors.cleaning_run_get(run_id=run.id)
+        return Response(run_payload(run), status=status.HTTP_202_ACCEPTED)
+
+
+class CleaningRunDetailApi(APIView):
+    @extend_schema(responses=CleaningRunOutput)
+    def get(self, request, run_id: int):
+        return Response(run_payload(_run_for_manager(request.user, run_id)))
+
+
+class CleaningRunRevertApi(APIView):
+    @extend_schema(request=None, responses={202: CleaningRevertOutput})
+    def post(self, request, run_id: int):
+        run = _run_for_manager(request.user, run_id)
+        revert = services.cleaning_run_revert(run=run, created_by=request.user)
+        return Response(revert_payload(revert), status=status.HTTP_202_ACCEPTED)
+
+
+class CleaningRevertDetailApi(APIView):
+    @extend_schema(responses=CleaningRevertOutput)
+    def get(self, request, revert_id: int):
+        revert = selectors.cleaning_revert_get(revert_id=revert_id)
+        if revert is None:
+            raise NotFound("Cleaning revert not found, or not yours.")
+        try:
+            project_check(user=request.user, project=revert.run.project, roles=CAN_MANAGE)
+        except NotFound:
+            raise NotFound("Cleaning revert not found, or not yours.") from None
+        return Response(revert_payload(revert))
+
+
+class CleaningStepListApi(APIView):
+    """The available ops and their parameters; the same for everyone signed in."""
+
+    class CleaningStepOutput(serializers.Serializer):
+        op = serializers.CharField()
+        description = serializers.CharField()
+        whole_project = serializers.BooleanField()
+        params = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(responses=CleaningStepOutput(many=True))
+    def get(self, request):
+        return Response({"results": selectors.cleaning_step_catalogue(), "next": None})

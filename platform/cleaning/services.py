@@ -1,0 +1,241 @@
+"""Cleaning runs: create (validated up front), execute (as a job, in batches), revert (as a job).
+
+Items are never deleted. A step either rewrites ``Item.text`` (``raw_text`` is never touched) or sets
+``Item.excluded_reason``; every such write is recorded as a ``CleaningChange`` in the same
+transaction as the write, so the database never holds a change it cannot undo, and a revert that
+replays the changes backwards puts every item back exactly as it was, even after a failed or
+cancelled run (whose partial work stays recorded and revertible).
+
+One cleaning job (run or revert) per project at a time: steps read and write the same items, and
+"the latest run" must mean one thing when a revert is asked for.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from accounts.models import User
+from cleaning.models import CleaningChange, CleaningRevert, CleaningRun
+from cleaning.steps import BatchResult, Step, StepError, build_steps, merge_counts, normalized_spec
+from common.api.errors import ApiError, Conflict
+from common.jobs import job_claim, job_fail, job_progress, job_succeed
+from common.models import JobStatus
+from projects.models import Item, Project
+
+logger = logging.getLogger(__name__)
+
+BATCH_ROWS = 2000  # rows read, processed and written per transaction; bounds memory and lock time
+_ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def _lock_project(project_id: int) -> None:
+    """Serialise cleaning decisions per project (call inside a transaction)."""
+    list(Project.objects.select_for_update().filter(id=project_id).values_list("id", flat=True))
+
+
+def _cleaning_busy(project_id: int) -> bool:
+    return (
+        CleaningRun.objects.filter(project_id=project_id, status__in=_ACTIVE).exists()
+        or CleaningRevert.objects.filter(run__project_id=project_id, status__in=_ACTIVE).exists()
+    )
+
+
+def cleaning_run_create(*, project: Project, steps: list, created_by: User | None) -> CleaningRun:
+    """Validate every step, then queue the run. 400 names the bad step; 409 while another cleaning
+    job of the project is queued or running. The task is dispatched when the transaction commits."""
+    try:
+        built = build_steps(steps)
+    except StepError as err:
+        where = f"Step {err.index + 1}: " if err.index is not None else ""
+        raise ApiError(f"{where}{err.message}.", code="invalid_step", fields={"steps": [f"{where}{err.message}"]}) from None
+    with transaction.atomic():
+        _lock_project(project.id)
+        if _cleaning_busy(project.id):
+            raise Conflict("Another cleaning run or revert of this project is still in progress.", code="cleaning_busy")
+        run = CleaningRun.objects.create(
+            project=project,
+            steps=[normalized_spec(step) for step in built],
+            step_counts=[{"op": step.op, "changed": 0, "excluded": 0} for step in built],
+            progress_total=_live_items(project.id).count() * _passes(built),
+            created_by=created_by,
+        )
+        transaction.on_commit(lambda: _dispatch("cleaning.run", run.id))
+    return run
+
+
+def _dispatch(task_name: str, job_id: int) -> None:
+    from cleaning import tasks  # the tasks module imports this one
+
+    {"cleaning.run": tasks.cleaning_run, "cleaning.revert": tasks.cleaning_revert}[task_name].delay(job_id)
+
+
+def _passes(steps: list[Step]) -> int:
+    return sum(2 if step.whole_project else 1 for step in steps)
+
+
+def _live_items(project_id: int):
+    return Item.objects.filter(project_id=project_id, excluded_reason="")
+
+
+def _batches(project_id: int) -> Iterator[list[tuple[int, str]]]:
+    """Non-excluded items as (id, text), ascending id, keyset-paged (one indexed query per batch)."""
+    last = 0
+    while True:
+        rows = list(_live_items(project_id).filter(id__gt=last).order_by("id").values_list("id", "text")[:BATCH_ROWS])
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+def cleaning_run_execute(*, run_id: int) -> CleaningRun | None:
+    """The body of the ``cleaning.run`` task. None when the run was not queued (another worker has
+    it, or it was cancelled). Failures end the job as failed with the reason; nothing is raised."""
+    run = job_claim(model=CleaningRun, job_id=run_id)
+    if run is None:
+        return None
+    try:
+        _execute(run)
+    except Exception as exc:  # a bug must end the job, not leave it running until the reaper
+        logger.exception("cleaning run %s failed", run.id)
+        job_fail(job=run, error=f"{type(exc).__name__}: {exc}")
+    return run
+
+
+def _execute(run: CleaningRun) -> None:
+    steps = build_steps(run.steps)
+    counts = [dict(entry) for entry in run.step_counts]
+    done = 0
+    for index, step in enumerate(steps):
+        if step.whole_project:
+            for batch in _batches(run.project_id):
+                step.observe(batch)
+                done += len(batch)
+                if not job_progress(job=run, done=done):
+                    return  # cancelled or reaped: what is written is recorded and revertible
+            step.prepare()
+        tally = {"op": step.op, "changed": 0, "excluded": 0}
+        for batch in _batches(run.project_id):
+            result = step.process_batch(batch)
+            changed, excluded = _apply(run=run, step=step, index=index, batch=batch, result=result)
+            tally["changed"] += changed
+            tally["excluded"] += excluded
+            merge_counts(tally, result.extra)
+            done += len(batch)
+            counts[index] = tally
+            if not job_progress(job=run, done=done):
+                CleaningRun.objects.filter(id=run.id).update(step_counts=counts)
+                return
+        counts[index] = merge_counts(tally, step.summary())
+        CleaningRun.objects.filter(id=run.id).update(step_counts=counts)
+    job_succeed(job=run, step_counts=counts, progress_done=done, progress_total=done)
+
+
+def _apply(*, run: CleaningRun, step: Step, index: int, batch: list, result: BatchResult) -> tuple[int, int]:
+    """Write one batch's outcomes and their change records in one transaction."""
+    current = dict(batch)
+    changes, items = [], []
+    changed = excluded = 0
+    for outcome in result.outcomes:
+        old_text = current[outcome.item_id]
+        new_text = outcome.text if outcome.text is not None and outcome.text != old_text else None
+        reason = (outcome.excluded or "")[:200]
+        if new_text is None and not reason:
+            continue
+        changed += new_text is not None
+        excluded += bool(reason)
+        changes.append(
+            CleaningChange(
+                run=run,
+                item_id=outcome.item_id,
+                step=step.op,
+                old_text=old_text if new_text is not None else None,
+                new_text=new_text,
+                old_excluded_reason="",  # steps only ever see items that are not excluded
+                new_excluded_reason=reason,
+                details={**outcome.details, "step": index},
+            )
+        )
+        items.append(Item(id=outcome.item_id, text=new_text if new_text is not None else old_text, excluded_reason=reason))
+    if items:
+        with transaction.atomic():
+            CleaningChange.objects.bulk_create(changes, batch_size=1000)
+            Item.objects.bulk_update(items, ["text", "excluded_reason"], batch_size=1000)
+    return changed, excluded
+
+
+def cleaning_run_revert(*, run: CleaningRun, created_by: User | None) -> CleaningRevert:
+    """Queue the undoing of ``run``. 409 unless the run is finished, not reverted, and no later run
+    of the project that changed anything is still in place (revert those first), and no other
+    cleaning job of the project is in progress."""
+    with transaction.atomic():
+        _lock_project(run.project_id)
+        run = CleaningRun.objects.get(id=run.id)
+        if run.reverted_at is not None:
+            raise Conflict(f"Cleaning run #{run.id} is already reverted.", code="already_reverted")
+        if run.status in _ACTIVE:
+            raise Conflict(f"Cleaning run #{run.id} is still {run.status}; cancel it or wait.", code="run_in_progress")
+        has_changes = CleaningChange.objects.filter(run=OuterRef("pk"))
+        later = (
+            CleaningRun.objects.filter(project_id=run.project_id, id__gt=run.id, reverted_at__isnull=True)
+            .filter(Q(Exists(has_changes)) | Q(status__in=_ACTIVE))
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if later is not None:
+            raise Conflict(
+                f"Only the latest cleaning run can be reverted: revert run #{later} first.", code="not_latest_run"
+            )
+        if _cleaning_busy(run.project_id):
+            raise Conflict("Another cleaning run or revert of this project is still in progress.", code="cleaning_busy")
+        revert = CleaningRevert.objects.create(run=run, created_by=created_by, progress_total=run.changes.count())
+        transaction.on_commit(lambda: _dispatch("cleaning.revert", revert.id))
+    return revert
+
+
+def cleaning_revert_execute(*, revert_id: int) -> CleaningRevert | None:
+    """The body of the ``cleaning.revert`` task: replay the run's changes newest first, in batches.
+
+    Each item ends with the old values of its *earliest* change in the run, i.e. as it was before
+    the run. Writing absolute old values makes a repeated or resumed revert harmless."""
+    revert = job_claim(model=CleaningRevert, job_id=revert_id)
+    if revert is None:
+        return None
+    try:
+        _revert(revert)
+    except Exception as exc:
+        logger.exception("cleaning revert %s failed", revert.id)
+        job_fail(job=revert, error=f"{type(exc).__name__}: {exc}")
+    return revert
+
+
+def _revert(revert: CleaningRevert) -> None:
+    done, before = 0, None
+    while True:
+        changes = CleaningChange.objects.filter(run_id=revert.run_id)
+        if before is not None:
+            changes = changes.filter(id__lt=before)
+        batch = list(changes.order_by("-id").values_list("id", "item_id", "old_text", "old_excluded_reason")[:BATCH_ROWS])
+        if not batch:
+            break
+        restored: dict[int, tuple[str | None, str]] = {}
+        for _id, item_id, old_text, old_reason in batch:  # newest first: an earlier change overwrites
+            text = old_text if old_text is not None else restored.get(item_id, (None, ""))[0]
+            restored[item_id] = (text, old_reason)
+        with_text = [Item(id=i, text=t, excluded_reason=r) for i, (t, r) in restored.items() if t is not None]
+        reason_only = [Item(id=i, excluded_reason=r) for i, (t, r) in restored.items() if t is None]
+        with transaction.atomic():
+            Item.objects.bulk_update(with_text, ["text", "excluded_reason"], batch_size=1000)
+            Item.objects.bulk_update(reason_only, ["excluded_reason"], batch_size=1000)
+        done += len(batch)
+        before = batch[-1][0]
+        if not job_progress(job=revert, done=done):
+            return
+    with transaction.atomic():
+        if job_succeed(job=revert, progress_done=done, progress_total=done):
+            CleaningRun.objects.filter(id=revert.run_id).update(reverted_at=timezone.now())

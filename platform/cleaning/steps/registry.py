@@ -1,0 +1,59 @@
+"""Op name → step class, and validation of a run's step list before anything runs."""
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Step, StepError
+from .exact_dedup import ExactDedup
+from .near_dedup import NearDedup
+from .pii import RedactPii
+from .text import LanguageFilter, MaxLength, MinLength, NormalizeWhitespace
+
+REGISTRY: dict[str, type[Step]] = {
+    cls.op: cls
+    for cls in (NormalizeWhitespace, MinLength, MaxLength, ExactDedup, NearDedup, RedactPii, LanguageFilter)
+}
+
+MAX_STEPS = 20
+
+
+def build_step(spec: Any) -> Step:
+    """A ready step from ``{"op": name, **params}``; StepError names the bad op or parameter."""
+    if not isinstance(spec, dict):
+        raise StepError("a step must be an object like {\"op\": \"min_length\", \"min\": 5}")
+    op = spec.get("op")
+    if not isinstance(op, str) or not op:
+        raise StepError("a step needs an \"op\"", param="op")
+    cls = REGISTRY.get(op)
+    if cls is None:
+        raise StepError(f"unknown op {op!r} (known: {', '.join(REGISTRY)})", op=op, param="op")
+    params = {k: v for k, v in spec.items() if k != "op"}
+    return cls(**params)
+
+
+def build_steps(specs: Any) -> list[Step]:
+    """Every step of a run, or StepError for the first bad one with its (0-based) index."""
+    if not isinstance(specs, list) or not specs:
+        raise StepError("steps must be a non-empty list")
+    if len(specs) > MAX_STEPS:
+        raise StepError(f"at most {MAX_STEPS} steps per run")
+    steps = []
+    for index, spec in enumerate(specs):
+        try:
+            steps.append(build_step(spec))
+        except StepError as err:
+            err.index = index
+            raise
+    return steps
+
+
+def describe_steps() -> list[dict]:
+    return [cls.describe() for cls in REGISTRY.values()]
+
+
+def normalized_spec(step: Step) -> dict:
+    """The step as it will run: op plus every parameter with defaults filled in."""
+    return {"op": step.op, **{p.name: step.p[p.name] for p in step.params}}
+
+
+__all__ = ["REGISTRY", "build_step", "build_steps", "describe_steps", "normalized_spec"]
