@@ -1,0 +1,125 @@
+"""Import endpoints (API.md, Data): only site admins and the project's managers import."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import CAN_MANAGE
+from common.api.access import project_check, project_for_user
+from common.api.errors import ApiError
+from common.api.pagination import keyset_page
+from common.jobs import job_payload
+from ingestion import selectors, services
+from ingestion.models import ImportJob
+from ingestion.readers import FORMATS
+
+
+class ImportOutput(serializers.Serializer):
+    """The job object of API.md plus the import's own figures."""
+
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    progress = serializers.DictField(child=serializers.IntegerField())
+    error = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    project = serializers.IntegerField()
+    file_name = serializers.CharField()
+    file_size = serializers.IntegerField()
+    format = serializers.CharField()
+    options = serializers.DictField()
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    annotations = serializers.IntegerField()
+    skipped_rows = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+    def to_representation(self, job: ImportJob) -> dict:
+        return {
+            **job_payload(job),
+            "project": job.project_id,
+            "file_name": job.file_name,
+            "file_size": job.file_size,
+            "format": job.format,
+            "options": job.options,
+            "created": job.created_count,
+            "duplicates": job.duplicate_count,
+            "annotations": job.annotation_count,
+            "skipped_rows": job.skipped_rows,
+            "errors": job.row_errors,
+        }
+
+
+def _import_for_user(request, import_id) -> ImportJob:
+    job = selectors.import_get(import_id=import_id)
+    if job is None:
+        raise NotFound("Import not found, or not yours.")
+    try:
+        project_check(user=request.user, project=job.project, roles=CAN_MANAGE)
+    except NotFound:
+        raise NotFound("Import not found, or not yours.") from None
+    return job
+
+
+class ImportListCreateApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(allow_empty_file=True)
+        format = serializers.CharField(required=False, allow_blank=True, help_text=f"One of {', '.join(FORMATS)}.")
+        text_field = serializers.CharField(required=False, default="text", max_length=200)
+        label_field = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        annotator_field = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        label_source = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: ImportOutput})
+    def post(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
+        if "file" not in request.FILES:
+            raise ApiError("Attach the file to import as the multipart field 'file'.", fields={"file": ["Required."]})
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        job = services.import_create(
+            project=project,
+            file=values["file"],
+            file_name=values["file"].name,
+            format=values.get("format") or None,
+            text_field=values.get("text_field") or "text",
+            label_field=values.get("label_field") or None,
+            annotator_field=values.get("annotator_field") or None,
+            label_source=values.get("label_source") or None,
+            created_by=request.user,
+        )
+        return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=ImportOutput(many=True))
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
+        jobs = selectors.import_list(project=project)
+        return keyset_page(request, jobs, lambda rows: ImportOutput(rows, many=True).data, descending=True)
+
+
+class ImportDetailApi(APIView):
+    @extend_schema(responses=ImportOutput)
+    def get(self, request, import_id: int):
+        return Response(ImportOutput(_import_for_user(request, import_id)).data)
+
+
+class ImportRetryApi(APIView):
+    @extend_schema(request=None, responses={202: ImportOutput})
+    def post(self, request, import_id: int):
+        job = services.import_retry(job=_import_for_user(request, import_id))
+        return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportCancelApi(APIView):
+    @extend_schema(request=None, responses={202: ImportOutput})
+    def post(self, request, import_id: int):
+        job = services.import_cancel(job=_import_for_user(request, import_id))
+        return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)

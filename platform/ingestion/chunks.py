@@ -1,0 +1,202 @@
+"""One import run, chunk by chunk: ``chunk_prepare`` (pure Python: labels, hashes, in-chunk duplicates)
+runs in a reader thread ahead of ``chunk_store`` (the database), so parsing the next chunk overlaps
+the database's work on this one. Measured on 100k short texts: the Python side is about a quarter of
+an import's time, and the database releases the GIL while it works.
+"""
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db.models import Max
+
+from annotation.imported import annotations_import
+from ingestion.inserts import existing_items, items_insert_new
+from ingestion.labels import LabelParser
+from ingestion.models import ImportJob
+from ingestion.readers import Chunk, RowError
+from projects.models import Item, Project
+
+MAX_ROW_ERRORS = 1000
+
+
+@dataclass
+class Run:
+    job: ImportJob
+    project: Project
+    text_field: str
+    label_field: str | None
+    annotator_field: str | None
+    source: str | None  # the source of label_field labels (without annotator_field)
+    labels: LabelParser
+    watermark: int  # items of this job with an id up to here were inserted by an earlier attempt
+    created: int = 0
+    duplicates: int = 0
+    annotations: int = 0
+    skipped: int = 0
+    done: int = 0
+    row_errors: list[dict] = field(default_factory=list)
+    earlier_attempt_seen: set[str] = field(default_factory=set)
+    preexisting_seen: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Prepared:
+    entries: dict[str, tuple[str, dict]]  # content hash → (text, meta), first occurrence in the chunk
+    wanted: list[tuple[str, str, dict]]  # (content hash, source, annotation value)
+    errors: list[RowError]
+    repeats: int  # rows whose text already came earlier in the chunk
+    seen: int
+
+
+def run_start(job: ImportJob) -> Run:
+    project = Project.objects.get(id=job.project_id)
+    options = job.options
+    label_field = options.get("label_field")
+    watermark = 0
+    if job.attempts > 1:
+        watermark = Item.objects.filter(project_id=project.id).aggregate(top=Max("id"))["top"] or 0
+    return Run(
+        job=job,
+        project=project,
+        text_field=options.get("text_field") or "text",
+        label_field=label_field,
+        annotator_field=options.get("annotator_field"),
+        source=options.get("label_source") or label_field,
+        labels=LabelParser(task_type=project.task_type, labels=project.labels),
+        watermark=watermark,
+    )
+
+
+def _annotator(raw, field_name: str) -> tuple[str | None, str | None]:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, f"The annotator field {field_name!r} is empty for a labelled row."
+    if isinstance(raw, (dict, list)):
+        return None, f"The annotator field {field_name!r} is not a name."
+    name = str(raw).strip()
+    if len(name) > 200:
+        return None, "The annotator name is longer than 200 characters."
+    return name, None
+
+
+def chunk_prepare(run: Run, chunk: Chunk) -> Prepared:
+    """Pure: check labels, hash texts, fold rows that repeat a text. No database."""
+    text_field, label_field, annotator_field = run.text_field, run.label_field, run.annotator_field
+    reserved = {text_field, label_field, annotator_field}
+    errors = list(chunk.errors)
+    entries: dict[str, tuple[str, dict]] = {}
+    wanted: list[tuple[str, str, dict]] = []
+    repeats = 0
+    sha256 = hashlib.sha256
+    for row, record in chunk.records:
+        text = record[text_field]
+        value = None
+        if label_field:
+            value, problem = run.labels.parse(record.get(label_field))
+            source = run.source
+            if value is not None and annotator_field:
+                source, problem = _annotator(record.get(annotator_field), annotator_field)
+            if problem:
+                errors.append(RowError(row, problem))
+                continue
+        digest = sha256(text.encode()).hexdigest()  # == projects.services.content_hash(text)
+        if digest in entries:
+            repeats += 1
+        else:
+            entries[digest] = (text, {k: v for k, v in record.items() if k not in reserved} if len(record) > 1 else {})
+        if value is not None:
+            wanted.append((digest, source, value))
+    return Prepared(entries=entries, wanted=wanted, errors=errors, repeats=repeats, seen=chunk.seen)
+
+
+def chunk_store(run: Run, prepared: Prepared) -> None:
+    """Insert the chunk's new items and its annotations, count, and save the counters on the job.
+    Call inside the chunk's transaction."""
+    entries, wanted, annotator_field = prepared.entries, prepared.wanted, run.annotator_field
+    new = items_insert_new(project_id=run.project.id, job_id=run.job.id, entries=entries)
+    run.created += len(new)
+    ids = dict(new)
+    others = [digest for digest in entries if digest not in new]
+    if others and (wanted or run.watermark or annotator_field):
+        for digest, (item_id, job_id) in existing_items(project_id=run.project.id, hashes=others).items():
+            ids[digest] = item_id
+            if job_id == run.job.id and item_id <= run.watermark and digest not in run.earlier_attempt_seen:
+                run.earlier_attempt_seen.add(digest)  # inserted by an earlier attempt of this job
+                run.created += 1
+            elif not annotator_field:
+                run.duplicates += 1
+            elif job_id != run.job.id and digest not in run.preexisting_seen:
+                run.preexisting_seen.add(digest)  # in the project before this import
+                run.duplicates += 1
+    elif others:
+        run.duplicates += len(others)
+    if not annotator_field:
+        run.duplicates += prepared.repeats  # with an annotator field, rows sharing a text are the format
+
+    if wanted:
+        rows = [(ids[digest], source, value) for digest, source, value in wanted if digest in ids]
+        run.annotations += annotations_import(project=run.project, rows=rows)
+    run.skipped += len(prepared.errors)
+    room = MAX_ROW_ERRORS - len(run.row_errors)
+    if room > 0:
+        run.row_errors.extend(e.as_dict() for e in sorted(prepared.errors, key=lambda e: e.row)[:room])
+    run.done += prepared.seen
+    ImportJob.objects.filter(id=run.job.id).update(
+        created_count=run.created,
+        duplicate_count=run.duplicates,
+        annotation_count=run.annotations,
+        skipped_rows=run.skipped,
+        row_errors=run.row_errors,
+    )
+
+
+_DONE = object()
+
+
+@contextmanager
+def prefetch(items: Iterable, depth: int = 2) -> Iterator[Iterator]:
+    """Produce ``items`` in a daemon thread, at most ``depth`` ahead of the consumer. An exception in
+    the producer is raised in the consumer, in order; leaving the block early stops the producer.
+    The producer must not touch the database (Django connections belong to their thread)."""
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((None, exc))
+            return
+        put((_DONE, None))
+
+    def consume() -> Iterator:
+        while True:
+            item, exc = slots.get()
+            if exc is not None:
+                raise exc
+            if item is _DONE:
+                return
+            yield item
+
+    thread = threading.Thread(target=produce, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        thread.join()

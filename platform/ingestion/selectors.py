@@ -1,0 +1,16 @@
+from django.db.models import QuerySet
+
+from ingestion.models import ImportJob
+from projects.models import Project
+
+
+def import_list(*, project: Project) -> QuerySet[ImportJob]:
+    """A project's imports (keyset-paged by id by the API, newest first)."""
+    return ImportJob.objects.filter(project=project)
+
+
+def import_get(*, import_id) -> ImportJob | None:
+    try:
+        return ImportJob.objects.select_related("project").get(id=int(import_id))
+    except (ImportJob.DoesNotExist, ValueError, TypeError):
+        return None
