@@ -63,4 +63,4 @@ def client_for():
 @pytest.fixture
 def requires_postgres():
     if not settings.IS_POSTGRES:
-        pytest.skip("needs PostgreSQL (row locks with SKIP LOCKED): set DATABASE_URL, as `make test` in CI does")
+        pytest.skip("needs PostgreSQL (real row locks between concurrent transactions; SQLite serialises writers): set DATABASE_URL, as .ci/run does")
