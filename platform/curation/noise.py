@@ -82,7 +82,11 @@ def estimate_label_noise(
         return None
 
     probs = out_of_fold_probabilities(texts, y, folds=folds, seed=seed)
-    ranked = find_label_issues(labels=y, pred_probs=probs, return_indices_ranked_by="self_confidence")
+    # n_jobs=1: cleanlab's default forks a pool, and a Celery prefork worker is a daemonic process,
+    # which may not have children ("daemonic processes are not allowed to have children").
+    ranked = find_label_issues(
+        labels=y, pred_probs=probs, return_indices_ranked_by="self_confidence", n_jobs=1
+    )
     estimated = num_label_issues(labels=y, pred_probs=probs)
     self_confidence = probs[np.arange(len(y)), y]
     suggested = probs.argmax(axis=1)

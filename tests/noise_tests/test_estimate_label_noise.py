@@ -84,3 +84,25 @@ def test_it_returns_none_for_a_single_label_or_no_data():
 def test_it_rejects_texts_and_labels_of_different_lengths():
     with pytest.raises(ValueError, match="3 texts but 2 labels"):
         estimate_label_noise(["a", "b", "c"], ["x", "y"])
+
+
+def _estimate_in_child(queue) -> None:
+    texts, given, _, _ = synthetic(per_class=20, flips=4, seed=5)
+    try:
+        report = estimate_label_noise(texts, given, folds=5, seed=0)
+        queue.put(("ok", len(report.suspects)))
+    except Exception as exc:  # reported to the parent, which fails the test with it
+        queue.put(("error", repr(exc)))
+
+
+def test_it_runs_inside_a_daemonic_worker_process():
+    """A Celery prefork worker is daemonic and may not start children (cleanlab's default pool)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_estimate_in_child, args=(queue,), daemon=True)
+    child.start()
+    outcome = queue.get(timeout=120)
+    child.join(timeout=30)
+    assert outcome[0] == "ok", outcome

@@ -1,0 +1,34 @@
+/** Number formatting. Undefined statistics (null from the API) read "n/a", never 0. */
+
+export function na(value: number | null | undefined, digits = 3): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return "n/a";
+  return value.toFixed(digits);
+}
+
+export function pct(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return "n/a";
+  return `${(value * 100).toFixed(digits)}%`;
+}
+
+export function int(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return "n/a";
+  return Math.round(value).toLocaleString("en-US");
+}
+
+export function ms(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "n/a";
+  if (value < 1000) return `${Math.round(value)} ms`;
+  if (value < 60_000) return `${(value / 1000).toFixed(1)} s`;
+  return `${Math.floor(value / 60_000)} min ${Math.round((value % 60_000) / 1000)} s`;
+}
+
+export function when(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function shortHash(hash: string | null | undefined): string {
+  return hash ? hash.slice(0, 12) : "n/a";
+}

