@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from training import apis
+
+urlpatterns: list = [
+    path("versions/<int:version_id>/runs", apis.RunCreateApi.as_view(), name="version-runs"),
+    path("projects/<int:project_id>/runs", apis.RunListApi.as_view(), name="project-runs"),
+    path("runs/<int:run_id>", apis.RunDetailApi.as_view(), name="run"),
+    path("runs/<int:run_id>/cancel", apis.RunCancelApi.as_view(), name="run-cancel"),
+    path("runs/<int:run_id>/predictions", apis.PredictionListApi.as_view(), name="run-predictions"),
+]

@@ -1,0 +1,140 @@
+"""run_create / run_execute / run_cancel against a version snapshot written by the test."""
+from pathlib import Path
+
+import pytest
+
+from common.api.errors import ApiError, Conflict
+from common.jobs import job_cancel, job_claim
+from common.models import JobStatus
+from tests.factories import make_project
+from training.models import Prediction, TrainingRun
+from training.services import RowReporter, run_cancel, run_create, run_execute
+
+from .snapshots import TINY
+
+
+def test_it_queues_a_run_with_the_resolved_config_and_sends_the_task_on_commit(project, manager, make_version,
+                                                                             django_capture_on_commit_callbacks):
+    version = make_version(project)
+    with django_capture_on_commit_callbacks() as callbacks:
+        run = run_create(version=version, config={"epochs": 2}, created_by=manager)
+    assert len(callbacks) == 1
+    assert run.status == JobStatus.QUEUED and run.project_id == project.id
+    assert run.config["train"]["epochs"] == 2 and run.config["model"]["d_model"] == 128
+
+
+def test_it_trains_a_built_version_and_stores_metrics_predictions_and_artifacts(project, manager, make_version):
+    version = make_version(project)
+    run = run_create(version=version, config=TINY, created_by=manager)
+    run = run_execute(run_id=run.id)
+
+    assert run.status == JobStatus.SUCCEEDED, run.error
+    assert run.device == "cpu fp32"
+    assert run.progress_done == run.progress_total == 36
+    assert run.metrics["accuracy"] == run.metrics["test"]["accuracy"] >= 0.9
+    assert run.metrics["val"]["labels"] == ["positive", "negative"]
+    assert set(run.metrics["per_class"]) == {"positive", "negative"}
+    assert run.history and run.history[-1]["step"] == 36
+    assert "val_macro_f1" in run.history[-1]
+    assert Prediction.objects.filter(run=run).count() == version.counts["val"] + version.counts["test"]
+    assert {p.name for p in Path(run.artifacts_path).iterdir()} >= {"model.safetensors", "tokenizer.json", "config.json"}
+
+
+def test_it_refuses_a_version_that_is_not_built(project, make_version):
+    version = make_version(project, status=JobStatus.RUNNING)
+    with pytest.raises(Conflict):
+        run_create(version=version, config={})
+
+
+def test_it_refuses_a_bad_config_by_field(project, make_version):
+    version = make_version(project)
+    with pytest.raises(ApiError) as caught:
+        run_create(version=version, config={"epochs": -1, "layers": 3})
+    assert caught.value.status_code == 400
+    assert set(caught.value.fields) == {"epochs", "layers"}
+
+
+def test_it_refuses_a_project_that_is_not_single_label(db, make_version):
+    version = make_version(make_project(task_type="multilabel"))
+    with pytest.raises(ApiError, match="single-label classification"):
+        run_create(version=version, config={})
+
+
+def test_a_failing_engine_ends_the_run_failed_with_a_readable_message(project, make_version):
+    version = make_version(project)
+    (Path(version.snapshot_path) / "manifest.json").unlink()
+    run = run_create(version=version, config=TINY)
+    run = run_execute(run_id=run.id)
+    assert run.status == JobStatus.FAILED
+    assert "no manifest.json" in run.error and run.error.startswith("Training could not start")
+    assert run.finished_at is not None
+    assert not Prediction.objects.filter(run=run).exists()
+
+
+def test_a_corrupt_snapshot_ends_the_run_failed(project, make_version):
+    version = make_version(project)
+    (Path(version.snapshot_path) / "data.parquet").write_bytes(b"not parquet")
+    run = run_execute(run_id=run_create(version=version, config=TINY).id)
+    assert run.status == JobStatus.FAILED and "checksum" in run.error
+
+
+def test_a_run_cancelled_while_queued_is_never_trained(project, make_version):
+    run = run_create(version=make_version(project), config=TINY)
+    run_cancel(run=run)
+    assert run_execute(run_id=run.id) is None
+    run.refresh_from_db()
+    assert run.status == JobStatus.CANCELLED and run.started_at is None
+
+
+def test_the_reporter_tells_the_engine_to_stop_once_the_run_is_cancelled(project, make_version):
+    run = run_create(version=make_version(project), config=TINY)
+    run = job_claim(model=TrainingRun, job_id=run.id)
+    reporter = RowReporter(run, interval_s=0)
+    reporter.on_start(10)
+    reporter.on_step(1, 1, 0.7)
+    assert not reporter.should_stop()
+    job_cancel(job=run)
+    reporter.on_step(2, 1, 0.6)
+    assert reporter.should_stop()
+    run.refresh_from_db()
+    assert run.status == JobStatus.CANCELLED and run.progress_done == 1  # the cancelled row is left alone
+
+
+def test_the_reporter_throttles_row_writes(project, make_version):
+    run = job_claim(model=TrainingRun, job_id=run_create(version=make_version(project), config=TINY).id)
+    reporter = RowReporter(run, interval_s=3600)
+    reporter.on_start(100)
+    for step in range(1, 100):
+        reporter.on_step(step, 1, 1.0)
+    run.refresh_from_db()
+    assert run.progress_done == 0 and run.history == []
+    reporter.on_step(100, 1, 0.0)  # the last step always lands
+    run.refresh_from_db()
+    assert run.progress_done == 100 and run.history == [{"step": 100, "epoch": 1, "loss": 0.99}]
+
+
+def test_cancel_refuses_a_finished_run(project, make_version):
+    run = run_execute(run_id=run_create(version=make_version(project), config=TINY).id)
+    with pytest.raises(Conflict, match="already finished"):
+        run_cancel(run=run)
+
+
+def test_the_reporter_puts_eval_figures_on_the_latest_point(project, make_version):
+    run = job_claim(model=TrainingRun, job_id=run_create(version=make_version(project), config=TINY).id)
+    reporter = RowReporter(run, interval_s=0)
+    reporter.on_start(4)
+    reporter.on_step(1, 1, 0.5)
+    reporter.on_eval(1, 1, "val", {"accuracy": 0.8, "macro_f1": 0.7})
+    run.refresh_from_db()
+    assert run.history == [{"step": 1, "epoch": 1, "loss": 0.5, "val_accuracy": 0.8, "val_macro_f1": 0.7}]
+
+
+def test_the_reporter_does_not_let_evaluations_bypass_the_throttle(project, make_version):
+    run = job_claim(model=TrainingRun, job_id=run_create(version=make_version(project), config=TINY).id)
+    reporter = RowReporter(run, interval_s=3600)
+    reporter.on_start(100)
+    for step in range(1, 6):
+        reporter.on_step(step, step, 1.0)
+        reporter.on_eval(step, step, "val", {"accuracy": 0.5, "macro_f1": 0.5})  # tiny epochs, one eval each
+    run.refresh_from_db()
+    assert run.history == [] and run.progress_done == 0

@@ -1,0 +1,89 @@
+"""Artifacts of a run, and loading them back for inference.
+
+``out_dir`` receives ``model.safetensors`` (weights: no pickle, so loading runs no code),
+``tokenizer.json`` (Hugging Face ``tokenizers`` format), ``config.json`` (the RunConfig, the labels in
+head order, the vocabulary size) and ``metrics.json``. ``load_classifier`` rebuilds the model from
+these three files alone.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from tokenizers import Tokenizer
+
+from training.engine.config import ModelConfig, RunConfig, TrainConfig
+from training.engine.data import Encoded, batches
+from training.engine.model import TransformerClassifier
+from training.engine.tokenizer import encode, load_tokenizer, save_tokenizer
+
+WEIGHTS = "model.safetensors"
+TOKENIZER = "tokenizer.json"
+CONFIG = "config.json"
+METRICS = "metrics.json"
+
+
+def save_artifacts(
+    out_dir: Path,
+    *,
+    model: TransformerClassifier,
+    tokenizer: Tokenizer,
+    config: RunConfig,
+    labels: Sequence[str],
+    metrics: dict,
+) -> dict[str, str]:
+    """Write the artifacts; returns {kind: file name}."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.state_dict().items()}
+    save_file(state, str(out_dir / WEIGHTS), metadata={"format": "pt"})
+    save_tokenizer(tokenizer, out_dir / TOKENIZER)
+    document = {
+        **config.to_dict(),
+        "labels": list(labels),
+        "vocab_size": model.tok_emb.num_embeddings,
+        "architecture": "TransformerClassifier",
+    }
+    (out_dir / CONFIG).write_text(json.dumps(document, indent=2))
+    (out_dir / METRICS).write_text(json.dumps(metrics, indent=2))
+    return {"weights": WEIGHTS, "tokenizer": TOKENIZER, "config": CONFIG, "metrics": METRICS}
+
+
+@dataclass
+class LoadedClassifier:
+    model: TransformerClassifier
+    tokenizer: Tokenizer
+    labels: list[str]
+    config: RunConfig
+
+    @torch.no_grad()
+    def predict_proba(self, texts: Sequence[str], *, batch_size: int = 256) -> torch.Tensor:
+        """Class probabilities float32 [N, num_labels] in ``labels`` order."""
+        self.model.eval()
+        max_length = self.config.model.max_length
+        ids, lengths = encode(self.tokenizer, texts, max_length)
+        data = Encoded(torch.from_numpy(ids).long(), torch.from_numpy(lengths).long(), torch.zeros(len(texts)).long())
+        out = torch.zeros(len(texts), len(self.labels))  # [N, C]
+        for rows, batch_ids, mask, _ in batches(data, batch_size):
+            out[rows] = torch.softmax(self.model(batch_ids, mask).float(), dim=-1)  # [B, C]
+        return out
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        """(label, confidence) per text."""
+        confidence, index = self.predict_proba(texts).max(dim=-1)
+        return [(self.labels[i], float(c)) for i, c in zip(index.tolist(), confidence.tolist(), strict=True)]
+
+
+def load_classifier(out_dir: Path) -> LoadedClassifier:
+    """Rebuild a trained classifier on the CPU from a run's artifacts folder."""
+    out_dir = Path(out_dir)
+    document = json.loads((out_dir / CONFIG).read_text())
+    config = RunConfig(model=ModelConfig(**document["model"]), train=TrainConfig(**document["train"]))
+    labels = list(document["labels"])
+    model = TransformerClassifier(config.model, vocab_size=document["vocab_size"], num_labels=len(labels))
+    model.load_state_dict(load_file(str(out_dir / WEIGHTS), device="cpu"))
+    model.eval()
+    return LoadedClassifier(model=model, tokenizer=load_tokenizer(out_dir / TOKENIZER), labels=labels, config=config)

@@ -1,0 +1,155 @@
+"""Run configuration: two dataclasses with commented defaults, as in nanoGPT/minGPT.
+
+The defaults are sized so that ~10k short texts train on two CPU cores in a minute or two
+(d_model 128, 2 layers, max_length 64, 3 epochs) and far faster on a GPU. The API accepts a flat
+dict of overrides (``{"epochs": 5, "max_length": 128}``); ``RunConfig.from_options`` maps each key
+to its dataclass and ``validate`` reports every bad value by field, so a caller can answer 400.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration the engine cannot run; ``fields`` maps an option name to its messages."""
+
+    def __init__(self, fields: dict[str, list[str]]):
+        self.fields = fields
+        first = next(iter(fields.items()))
+        super().__init__(f"{first[0]}: {first[1][0]}")
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 8000  # WordPiece target size; a small train split yields fewer pieces
+    d_model: int = 128  # width of the embeddings and of every encoder layer
+    n_heads: int = 4  # attention heads; must divide d_model
+    n_layers: int = 2  # encoder layers
+    d_ff: int = 256  # hidden width of each layer's feed-forward block
+    dropout: float = 0.1  # on embeddings, attention and feed-forward outputs
+    max_length: int = 64  # tokens per text including [CLS] and [SEP]; longer texts are truncated
+    pooling: str = "cls"  # "cls": the [CLS] position's vector; "mean": mean over real tokens
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 3  # passes over the train split
+    batch_size: int = 32  # texts per optimiser step
+    learning_rate: float = 1e-3  # peak AdamW learning rate (after warmup); small from-scratch models like it high
+    weight_decay: float = 0.01  # AdamW decay, applied to matrices only (not to biases, norms, embeddings)
+    warmup: float = 0.1  # share of all steps spent ramping the learning rate up linearly; then linear decay to 0
+    seed: int = 0  # seeds tokenizer-independent randomness: init, dropout, shuffling
+    grad_clip: float = 1.0  # max global gradient norm; 0 disables clipping
+    eval_every: int = 0  # steps between val evaluations reported to callbacks; 0: once per epoch
+    device: str = "auto"  # "auto": CUDA (bf16 autocast) when present, else CPU (fp32); or "cpu", "cuda", "cuda:1"
+    threads: int = 0  # CPU intra-op threads for this process; 0 keeps PyTorch's default (one per core)
+
+
+_CHOICES = {"pooling": ("cls", "mean")}
+# (minimum, maximum) per numeric option; None = unbounded on that side.
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "vocab_size": (100, 200_000),
+    "d_model": (8, 4096),
+    "n_heads": (1, 64),
+    "n_layers": (1, 48),
+    "d_ff": (8, 16384),
+    "dropout": (0.0, 0.9),
+    "max_length": (4, 4096),
+    "epochs": (1, 1000),
+    "batch_size": (1, 8192),
+    "learning_rate": (1e-7, 1.0),
+    "weight_decay": (0.0, 1.0),
+    "warmup": (0.0, 0.9),
+    "seed": (0, 2**31 - 1),
+    "grad_clip": (0.0, None),
+    "eval_every": (0, None),
+    "threads": (0, 1024),
+}
+
+
+@dataclass
+class RunConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any] | None) -> RunConfig:
+        """Build from flat overrides (``{"epochs": 2}``) or the nested form ``to_dict`` returns.
+
+        Raises ConfigError naming every unknown option and every bad value.
+        """
+        options = dict(options or {})
+        flat: dict[str, Any] = {}
+        for section in ("model", "train"):
+            if isinstance(options.get(section), dict):
+                flat.update(options.pop(section))
+        # "model": "transformer" names the architecture in the API; it is the only one.
+        if options.get("model", "transformer") != "transformer":
+            raise ConfigError({"model": [f"Unknown model {options['model']!r}; the only model is 'transformer'."]})
+        options.pop("model", None)
+        flat.update(options)
+
+        model_names = {f.name for f in fields(ModelConfig)}
+        train_names = {f.name for f in fields(TrainConfig)}
+        errors: dict[str, list[str]] = {}
+        for name in sorted(set(flat) - model_names - train_names):
+            errors[name] = ["Unknown option."]
+        config = cls()
+        for name, value in flat.items():
+            target = config.model if name in model_names else config.train if name in train_names else None
+            if target is None:
+                continue
+            expected = type(getattr(target, name))
+            coerced = _coerce(value, expected)
+            if coerced is None:
+                errors[name] = [f"Must be a {expected.__name__}."]
+            else:
+                setattr(target, name, coerced)
+        try:
+            config.validate()
+        except ConfigError as exc:  # report range errors together with the unknown and mistyped ones
+            errors = {**exc.fields, **errors}
+        if errors:
+            raise ConfigError(errors)
+        return config
+
+    def validate(self) -> None:
+        errors: dict[str, list[str]] = {}
+        for section in (self.model, self.train):
+            for f in fields(section):
+                value = getattr(section, f.name)
+                low, high = _RANGES.get(f.name, (None, None))
+                if low is not None and value < low:
+                    errors[f.name] = [f"Must be at least {low}."]
+                elif high is not None and value > high:
+                    errors[f.name] = [f"Must be at most {high}."]
+                elif f.name in _CHOICES and value not in _CHOICES[f.name]:
+                    errors[f.name] = [f"Must be one of {', '.join(_CHOICES[f.name])}."]
+        if "d_model" not in errors and "n_heads" not in errors and self.model.d_model % self.model.n_heads:
+            errors["n_heads"] = [f"Must divide d_model ({self.model.d_model})."]
+        device = self.train.device
+        if not (device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())):
+            errors["device"] = ["Must be auto, cpu, cuda or cuda:<index>."]
+        if errors:
+            raise ConfigError(errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": asdict(self.model), "train": asdict(self.train)}
+
+
+def _coerce(value: Any, expected: type) -> Any:
+    """The value as ``expected`` without silent loss (2.5 is not an int, True is not a number)."""
+    if isinstance(value, bool):
+        return None
+    if expected is int:
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return None
+    if expected is float:
+        return float(value) if isinstance(value, (int, float)) else None
+    if expected is str:
+        return value if isinstance(value, str) else None
+    return None

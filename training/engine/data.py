@@ -1,0 +1,130 @@
+"""Reading a version snapshot and batching it.
+
+A snapshot folder holds ``data.parquet`` (item_id int64, text string, label string or null, split
+"train"|"val"|"test", ...) and ``manifest.json`` (written last; its "labels" give the class order).
+A folder without a manifest is an unfinished snapshot and is refused. Rows without a label are
+skipped: the engine trains single-label classification only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+
+SPLITS = ("train", "val", "test")
+COLUMNS = ["item_id", "text", "label", "split"]
+
+
+class SnapshotError(ValueError):
+    """The snapshot is missing, unfinished, corrupt, or holds nothing to train on."""
+
+
+@dataclass
+class Split:
+    name: str
+    item_ids: np.ndarray  # int64 [N]
+    texts: list[str]  # N texts
+    targets: np.ndarray  # int64 [N], index into Snapshot.labels
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+@dataclass
+class Snapshot:
+    labels: list[str]
+    splits: dict[str, Split]  # every name in SPLITS, possibly empty
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_snapshot(snapshot_dir: Path) -> Snapshot:
+    """Read ``data.parquet`` checked against ``manifest.json``; SnapshotError with a readable reason."""
+    snapshot_dir = Path(snapshot_dir)
+    manifest_path = snapshot_dir / "manifest.json"
+    data_path = snapshot_dir / "data.parquet"
+    if not manifest_path.is_file():
+        raise SnapshotError(f"The version snapshot at {snapshot_dir} has no manifest.json (unfinished or missing).")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SnapshotError(f"The snapshot manifest cannot be read: {exc}") from None
+    labels = manifest.get("labels")
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
+        raise SnapshotError("The snapshot manifest has no list of labels.")
+    if not data_path.is_file():
+        raise SnapshotError(f"The version snapshot at {snapshot_dir} has no data.parquet.")
+    expected = (manifest.get("files") or {}).get("data.parquet", {}).get("sha256")
+    if expected and _sha256(data_path) != expected:
+        raise SnapshotError("data.parquet does not match the checksum in manifest.json (the snapshot is corrupt).")
+
+    try:
+        table = pq.read_table(data_path, columns=COLUMNS)
+    except Exception as exc:  # pyarrow raises several types (ArrowInvalid, KeyError for a missing column)
+        raise SnapshotError(f"data.parquet cannot be read with columns {COLUMNS}: {exc}") from None
+    columns = table.to_pydict()
+    index = {label: i for i, label in enumerate(labels)}
+    rows: dict[str, tuple[list[int], list[str], list[int]]] = {name: ([], [], []) for name in SPLITS}
+    unknown: set[str] = set()
+    for item_id, text, label, split in zip(
+        columns["item_id"], columns["text"], columns["label"], columns["split"], strict=True
+    ):
+        if label is None or split not in rows:
+            continue
+        if label not in index:
+            unknown.add(label)
+            continue
+        ids, texts, targets = rows[split]
+        ids.append(item_id)
+        texts.append(text or "")
+        targets.append(index[label])
+    if unknown:
+        raise SnapshotError(f"Labels not in the manifest's label list: {sorted(unknown)[:10]}.")
+    splits = {
+        name: Split(name, np.asarray(ids, dtype=np.int64), texts, np.asarray(targets, dtype=np.int64))
+        for name, (ids, texts, targets) in rows.items()
+    }
+    if not len(splits["train"]):
+        raise SnapshotError("The version has no labelled items in its train split; nothing to train on.")
+    return Snapshot(labels=list(labels), splits=splits)
+
+
+@dataclass
+class Encoded:
+    """A split as tensors: ``ids`` int64 [N, L] right-padded, ``lengths`` [N], ``targets`` [N]."""
+
+    ids: torch.Tensor
+    lengths: torch.Tensor
+    targets: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+def batches(
+    data: Encoded, batch_size: int, *, generator: torch.Generator | None = None
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Yield ``(rows, ids, mask, targets)``; shuffled when a generator is given.
+
+    Each batch is cut to its longest text, so a batch of 10-token texts costs 10 positions, not L.
+    """
+    n = len(data)
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    for start in range(0, n, batch_size):
+        rows = order[start : start + batch_size]  # [B]
+        width = max(int(data.lengths[rows].max()), 1)
+        ids = data.ids[rows, :width]  # [B, T]
+        mask = torch.arange(width)[None, :] < data.lengths[rows][:, None]  # [B, T] True on real tokens
+        yield rows, ids, mask, data.targets[rows]

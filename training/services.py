@@ -1,0 +1,197 @@
+"""Training runs: create (queue on commit), execute (in the `training` worker), cancel.
+
+The worker reports through engine callbacks that write to the run row at most about once a second
+(progress, heartbeat, a history point of the mean loss since the last write), and that notice a
+cancellation on the same write: ``job_progress`` returns False once the row is no longer running.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from common.api.errors import ApiError, Conflict
+from common.jobs import job_cancel, job_claim, job_fail, job_succeed
+from common.models import JobStatus
+from curation.models import DatasetVersion
+from curation.selectors import version_snapshot_dir
+from projects.models import TaskType
+from training import engine
+from training.models import Prediction, TrainingRun
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 1.0  # row writes per second at most, whatever the step rate
+PREDICTION_BATCH = 5000
+MAX_LIVE_POINTS = 1000  # the row's history is rewritten on each write: keep it small
+
+
+def run_create(*, version: DatasetVersion, config: dict, created_by=None) -> TrainingRun:
+    """Queue a run on a built version; the task is sent when the transaction commits.
+
+    409 when the version is not built, 400 when the config or the project's task type cannot be run.
+    """
+    if version.status != JobStatus.SUCCEEDED:
+        raise Conflict(
+            f"Version {version.number} is not built (status: {version.status}); train on a succeeded version.",
+            code="version_not_built",
+        )
+    if version.project.task_type != TaskType.CLASSIFICATION:
+        raise ApiError(
+            f"Training supports single-label classification; this project is {version.project.task_type}.",
+            code="unsupported_task_type",
+        )
+    try:
+        resolved = engine.RunConfig.from_options(config)
+    except engine.ConfigError as exc:
+        raise ApiError(f"The training config is not valid: {exc}", fields=exc.fields) from None
+    run = TrainingRun.objects.create(
+        project_id=version.project_id,
+        version=version,
+        model="transformer",
+        config=resolved.to_dict(),
+        created_by=created_by,
+    )
+    from training.tasks import run_train  # the task module imports this one
+
+    transaction.on_commit(lambda: run_train.delay(run.id))
+    return run
+
+
+class RowReporter(engine.Callbacks):
+    """Engine callbacks that throttle progress, heartbeat and loss history into the run row."""
+
+    def __init__(self, run: TrainingRun, *, interval_s: float = PROGRESS_INTERVAL_S):
+        self.run = run
+        self.interval_s = interval_s
+        self.history: list[dict] = []
+        self.total = 0
+        self.cancelled = False
+        self._last_write = 0.0
+        self._step = 0
+        self._epoch = 0
+        self._losses: list[float] = []  # since the last history point
+        self._evals: dict = {}  # eval figures waiting for the next write
+
+    def on_start(self, total_steps: int) -> None:
+        self.total = total_steps
+        self._write(done=0)
+
+    def on_step(self, step: int, epoch: int, loss: float) -> None:
+        self._step, self._epoch = step, epoch
+        self._losses.append(loss)
+        self._maybe_write(force=step == self.total)
+
+    def on_eval(self, step: int, epoch: int, split: str, metrics: dict) -> None:
+        self._evals.update({f"{split}_accuracy": metrics["accuracy"], f"{split}_macro_f1": metrics["macro_f1"]})
+        self._maybe_write(force=False)
+
+    def should_stop(self) -> bool:
+        return self.cancelled
+
+    def _maybe_write(self, *, force: bool) -> None:
+        """At most one row write per interval: one history point (the mean loss since the last one,
+        with any eval figures riding on it, so the chart keeps one series) plus progress and heartbeat."""
+        if not force and time.monotonic() - self._last_write < self.interval_s:
+            return
+        if self._losses:
+            self.history.append({"step": self._step, "epoch": self._epoch, "loss": sum(self._losses) / len(self._losses)})
+            self._losses = []
+        if self._evals and self.history:
+            self.history[-1].update(self._evals)
+            self._evals = {}
+        if len(self.history) > MAX_LIVE_POINTS:  # a long run: halve the resolution, keep the shape
+            self.history = self.history[1::2]
+        self._write(done=self._step)
+
+    def _write(self, *, done: int) -> None:
+        self._last_write = time.monotonic()
+        updated = TrainingRun.objects.filter(id=self.run.id, status=JobStatus.RUNNING).update(
+            progress_done=done, progress_total=self.total, heartbeat_at=timezone.now(), history=self.history
+        )
+        self.cancelled = updated != 1
+
+
+def run_execute(*, run_id: int) -> TrainingRun | None:
+    """Claim the run and train it. None when another worker has it or it was cancelled while queued.
+
+    Ends the row succeeded (metrics, predictions, artifacts), cancelled (left as the cancel set it;
+    artifacts removed) or failed with a readable message.
+    """
+    run = job_claim(model=TrainingRun, job_id=run_id)
+    if run is None:
+        return None
+    version = DatasetVersion.objects.get(id=run.version_id)
+    out_dir = Path(settings.ARTIFACT_DIR) / f"run_{run.id}"
+    reporter = RowReporter(run)
+    try:
+        config = engine.RunConfig.from_options(run.config)
+        if out_dir.exists():  # a leftover of an earlier attempt of this run
+            shutil.rmtree(out_dir)
+        result = engine.run(version_snapshot_dir(version), out_dir, config, reporter)
+    except engine.TrainingCancelled:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        run.refresh_from_db()
+        return run
+    except (engine.SnapshotError, engine.ConfigError) as exc:
+        return _fail(run, out_dir, f"Training could not start: {exc}")
+    except Exception as exc:  # any engine failure ends the run with a message, never a stuck row
+        logger.exception("training run %s failed", run.id)
+        return _fail(run, out_dir, f"Training failed: {type(exc).__name__}: {exc}")
+    try:
+        _store_result(run, result, out_dir)
+    except Exception as exc:  # e.g. an item of the snapshot deleted with its project meanwhile
+        logger.exception("storing the results of training run %s failed", run.id)
+        return _fail(run, out_dir, f"Training finished but its results could not be stored: {exc}")
+    run.refresh_from_db()
+    if run.status != JobStatus.SUCCEEDED:  # cancelled while saving: the predictions rolled back
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return run
+
+
+def _fail(run: TrainingRun, out_dir: Path, message: str) -> TrainingRun:
+    shutil.rmtree(out_dir, ignore_errors=True)
+    job_fail(job=run, error=message)
+    run.refresh_from_db()
+    return run
+
+
+def _store_result(run: TrainingRun, result: engine.RunResult, out_dir: Path) -> None:
+    test = result.metrics["test"]
+    metrics = {**test, "val": result.metrics["val"], "test": test, "seconds": round(result.seconds, 2),
+               "parameters": result.num_parameters, "vocab_size": result.vocab_size}
+    with transaction.atomic():
+        Prediction.objects.bulk_create(
+            (
+                Prediction(
+                    run_id=run.id, item_id=p.item_id, split=p.split, label=p.label,
+                    predicted=p.predicted, confidence=p.confidence,
+                )
+                for p in result.predictions
+            ),
+            batch_size=PREDICTION_BATCH,
+        )
+        stored = job_succeed(
+            job=run,
+            metrics=metrics,
+            device=result.device,
+            history=result.history,
+            artifacts_path=str(out_dir),
+            progress_done=result.total_steps,
+            progress_total=result.total_steps,
+        )
+        if not stored:
+            transaction.set_rollback(True)
+
+
+def run_cancel(*, run: TrainingRun) -> TrainingRun:
+    """Cancel a queued or running run (a running worker stops within about a second). 409 if finished."""
+    if run.is_finished or not job_cancel(job=run):
+        run.refresh_from_db()
+        raise Conflict(f"The run has already finished (status: {run.status}).", code="already_finished")
+    return run
