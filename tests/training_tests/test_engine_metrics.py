@@ -55,3 +55,11 @@ def test_it_reports_none_for_an_empty_split_and_zero_for_a_class_never_predicted
     report = counts.compute(["a", "b"])
     assert report["per_class"]["b"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
     assert report["macro_f1"] == pytest.approx((2 / 3 + 0) / 2)
+
+
+def test_a_class_absent_from_the_split_is_undefined_not_zero():
+    counts = ConfusionCounts(3)
+    counts.update(predicted=[0, 1, 1], target=[0, 1, 0])
+    report = counts.compute(["neg", "pos", "neutral"])
+    assert report["per_class"]["neutral"] == {"precision": None, "recall": None, "f1": None, "support": 0}
+    assert report["per_class"]["neg"]["recall"] == 0.5

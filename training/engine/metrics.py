@@ -6,7 +6,8 @@ of an L×L matrix); the tests check every figure against scikit-learn on random 
 
 Conventions (those of scikit-learn's ``precision_recall_fscore_support`` with ``zero_division=0``,
 against which the tests check us): a class never predicted has precision 0, a class with no support
-has recall 0. Macro-F1 averages F1 over the classes that occur in the targets or the predictions
+has recall 0; a class absent from the split and never predicted has None for all three (undefined,
+"n/a" in the UI). Macro-F1 averages F1 over the classes that occur in the targets or the predictions
 (scikit-learn's default label set); accuracy and macro-F1 are None for an empty split.
 
 >>> counts = ConfusionCounts(2)
@@ -53,12 +54,15 @@ class ConfusionCounts:
         per_class = {}
         f1s = []
         for i, label in enumerate(labels):
+            if not support[i] and not predicted[i]:
+                # Absent from this split and never predicted: nothing to measure (shown as n/a).
+                per_class[label] = {"precision": None, "recall": None, "f1": None, "support": 0}
+                continue
             precision = _ratio(true_positive[i], predicted[i])
             recall = _ratio(true_positive[i], support[i])
             f1 = _ratio(2 * precision * recall, precision + recall)
             per_class[label] = {"precision": precision, "recall": recall, "f1": f1, "support": int(support[i])}
-            if support[i] or predicted[i]:
-                f1s.append(f1)
+            f1s.append(f1)
         return {
             "accuracy": _ratio(true_positive.sum(), total) if total else None,
             "macro_f1": float(np.mean(f1s)) if f1s else None,
