@@ -1,8 +1,10 @@
 """Labeling endpoints (API.md, "Labeling"): the queue, annotations, skips, reviews, item detail, stats.
 
 Annotators see the queue, their own annotations and the guidelines; reviewers and managers also see
-every item's annotations and review them. The hot path (next, annotate) costs two access queries
-(the project or item with its project, then the role) plus the service's own statements.
+every item's annotations and review them. The hot path (next, annotate) costs one access query (the
+project, or the item with its project, joined with the caller's role) plus the service's own
+statements, and answers plain dicts shaped as its OutputSerializers (which stay for the schema; a
+test checks the two agree).
 """
 from __future__ import annotations
 
@@ -69,8 +71,9 @@ class ItemNextApi(APIView):
         lease = services.item_claim_next(project=project, user=request.user, exclude_ids=_exclude_ids(request))
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        body = {"item": lease.item, "lease_expires_at": lease.expires_at}
-        return Response(self.OutputSerializer(body).data)
+        item = lease.item
+        # A plain dict, rendered as OutputSerializer would (the hot path: no serializer per request).
+        return Response({"item": {"id": item.id, "text": item.text, "meta": item.meta}, "lease_expires_at": lease.expires_at})
 
 
 class AnnotationOutput(serializers.Serializer):
@@ -101,7 +104,8 @@ class AnnotationCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         annotation = services.annotation_create(item=item, user=request.user, **data.validated_data)
-        return Response(AnnotationOutput(selectors.annotation_row(annotation)).data, status=status.HTTP_201_CREATED)
+        # annotation_row is already AnnotationOutput's shape (the hot path: no serializer per request).
+        return Response(selectors.annotation_row(annotation), status=status.HTTP_201_CREATED)
 
 
 class ItemSkipApi(APIView):

@@ -3,27 +3,48 @@
 A source is a gold-label column ("vader_gold"), or one crowd worker of another tool ("rater_3"); it is
 an annotator like our users for agreement and consolidation (``Annotation.author_key`` is
 ``"source:<name>"``). Ingestion calls this; annotation never imports ingestion.
+
+PostgreSQL: the rows are COPYed into a temporary table and moved with one ``INSERT … SELECT … ON
+CONFLICT (item_id, source) WHERE annotator_id IS NULL DO NOTHING RETURNING item_id``, so the database
+names the pairs that were new (no read of the existing pairs first), and the item counters move with
+one ``UPDATE … FROM unnest(…)`` for the items whose counter does not already include them. Items an
+import creates in the same transaction are inserted with their counter already set (``counted``), so
+they are not written twice. Measured here (2 shared cores, load ≈ 5, 100k rows, one label each): the
+ORM path (bulk_create, a read of existing pairs, one UPDATE per chunk over 5000 item rows) took 10 s
+of database time; this path about 2 s. Elsewhere (SQLite) the ORM path below stays.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from annotation.models import Annotation
 from projects.models import Item, Project
 
 _IN_BATCH = 5000
+_ONCE_PER_SOURCE = "annotation_once_per_source"
 
 
-def annotations_import(*, project: Project, rows: list[tuple[int, str, dict]]) -> int:
-    """Bulk-create external annotations ``(item_id, source_name, value)`` and bump the items' counters.
+def annotations_import(
+    *, project: Project, rows: list[tuple[int, str, dict]], counted: Mapping[int, int] | None = None
+) -> int:
+    """Create external annotations ``(item_id, source_name, value)`` and keep the items' counters right.
 
     ``value`` is ``{"label": l}`` (classification) or ``{"labels": [...]}`` (multilabel), already checked
     against the project's labels by the caller; a label outside them raises ValueError. A (item, source)
     pair that already has an annotation is skipped (so re-running an import adds nothing), and within
     ``rows`` the first value for a pair wins. The items must belong to ``project``. Call inside the
     transaction of the chunk that created the items. Returns how many annotations were created.
+
+    ``counted`` (item id → n) names items whose ``annotation_count`` already includes n of these
+    annotations: an import inserts its new items with the count of distinct sources its rows give them.
+    Each item's counter ends up moved by exactly the annotations created for it, whatever ``counted``
+    claimed (a wrong claim costs one UPDATE of that item, never a wrong counter).
     """
     if not rows:
         return 0
@@ -32,7 +53,96 @@ def annotations_import(*, project: Project, rows: list[tuple[int, str, dict]]) -
         if not source:
             raise ValueError("An imported annotation needs a source name.")
         wanted.setdefault((item_id, source), value)
+    _check_values(project, wanted.values())
+    if connection.vendor == "postgresql":
+        per_item = _insert_postgres(project_id=project.id, wanted=wanted)
+    else:
+        per_item = _insert_orm(project_id=project.id, wanted=wanted)
+    counted = counted or {}
+    deltas: dict[int, int] = {}
+    for item_id, n in per_item.items():
+        if n != counted.get(item_id, 0):
+            deltas[item_id] = n - counted.get(item_id, 0)
+    for item_id, n in counted.items():
+        if n and item_id not in per_item:
+            deltas[item_id] = -n
+    _bump(deltas)
+    return sum(per_item.values())
 
+
+def _check_values(project: Project, values) -> None:
+    labels = set(project.labels)
+    good: set = set()  # values seen valid, as hashable keys: imports repeat a handful of values
+    for value in values:
+        label = value.get("label")
+        key = label if label is not None else tuple(value.get("labels") or ())
+        if key in good:
+            continue
+        chosen = [label] if label is not None else list(key)
+        if not chosen or any(choice not in labels for choice in chosen):
+            raise ValueError(f"{value!r} is not a value of this project's labels {project.labels}.")
+        good.add(key)
+
+
+def _insert_postgres(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> Counter:
+    table = connection.ops.quote_name(Annotation._meta.db_table)
+    encoded: dict = {}  # label key → (value as COPY text, label column): a handful of distinct values
+    with connection.cursor() as cursor:
+        # As for items (ingestion.inserts): lives with the connection, emptied by every commit and
+        # explicitly, since a chunk inside an outer transaction only releases a savepoint.
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS dm_import_annotation "
+            "(position int, item_id bigint, source text, value jsonb, label text) ON COMMIT DELETE ROWS; "
+            "DELETE FROM dm_import_annotation"
+        )
+        lines = []
+        add = lines.append
+        for position, ((item_id, source), value) in enumerate(wanted.items()):
+            label = value.get("label")
+            key = label if label is not None else tuple(value.get("labels") or ())
+            cell = encoded.get(key)
+            if cell is None:
+                text = _copy_text(json.dumps(value, ensure_ascii=False))
+                cell = encoded[key] = f"{text}\t{_copy_text(label) if isinstance(label, str) else ''}\n"
+            add(f"{position}\t{item_id}\t{_copy_text(source)}\t{cell}")
+        with cursor.copy("COPY dm_import_annotation (position, item_id, source, value, label) FROM STDIN") as copy:
+            copy.write("".join(lines).encode())
+        insert = (
+            f"INSERT INTO {table} (project_id, item_id, annotator_id, source, value, label, lead_time_ms, "
+            "created_at) SELECT %s, item_id, NULL, source, value, label, NULL, %s FROM dm_import_annotation AS chunk "
+        )
+        params = [project_id, timezone.now()]
+        try:
+            # As for items: an anti-join and a plain INSERT cost less than ON CONFLICT's speculative
+            # insertion; a pair another transaction commits meanwhile sends us to the safe path. OFFSET 0
+            # keeps it a per-row probe of the unique index (as an anti-join the planner hashed every
+            # source annotation of every project).
+            with transaction.atomic():
+                cursor.execute(
+                    insert + f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS a WHERE a.item_id = chunk.item_id "
+                    "AND a.source = chunk.source AND a.annotator_id IS NULL OFFSET 0) ORDER BY position RETURNING item_id",
+                    params,
+                )
+                return Counter(item_id for (item_id,) in cursor.fetchall())
+        except IntegrityError as exc:
+            if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != _ONCE_PER_SOURCE:
+                raise
+        cursor.execute(
+            insert + "ORDER BY position ON CONFLICT (item_id, source) WHERE annotator_id IS NULL DO NOTHING "
+            "RETURNING item_id",
+            params,
+        )
+        return Counter(item_id for (item_id,) in cursor.fetchall())
+
+
+def _copy_text(value: str) -> str:
+    """A value in COPY's text format: backslash, tab, newline and carriage return escaped."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+def _insert_orm(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> Counter:
     item_ids = sorted({item_id for item_id, _ in wanted})
     sources = {source for _, source in wanted}
     existing: set[tuple[int, str]] = set()
@@ -42,19 +152,14 @@ def annotations_import(*, project: Project, rows: list[tuple[int, str, dict]]) -
                 item_id__in=item_ids[start : start + _IN_BATCH], annotator__isnull=True, source__in=sources
             ).values_list("item_id", "source")
         )
-
-    labels = set(project.labels)
     created = []
     for (item_id, source), value in wanted.items():
         if (item_id, source) in existing:
             continue
         label = value.get("label")
-        chosen = [label] if label is not None else list(value.get("labels") or [])
-        if not chosen or any(choice not in labels for choice in chosen):
-            raise ValueError(f"{value!r} is not a value of this project's labels {project.labels}.")
         created.append(
             Annotation(
-                project_id=project.id,
+                project_id=project_id,
                 item_id=item_id,
                 source=source,
                 value=value,
@@ -62,15 +167,29 @@ def annotations_import(*, project: Project, rows: list[tuple[int, str, dict]]) -
             )
         )
     Annotation.objects.bulk_create(created, batch_size=2000)
+    return Counter(annotation.item_id for annotation in created)
 
-    # One UPDATE per distinct increment (imports give 1, crowd files a handful), each under row locks.
-    per_item = Counter(annotation.item_id for annotation in created)
-    by_increment: dict[int, list[int]] = defaultdict(list)
-    for item_id, count in per_item.items():
-        by_increment[count].append(item_id)
-    for count, ids in by_increment.items():
+
+def _bump(deltas: dict[int, int]) -> None:
+    """Move item counters by their deltas, under the items' row locks."""
+    if not deltas:
+        return
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Item._meta.db_table)
+        ids, steps = list(deltas), list(deltas.values())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS item SET annotation_count = item.annotation_count + d.step "
+                "FROM unnest(%s::bigint[], %s::int[]) AS d(id, step) WHERE item.id = d.id",
+                [ids, steps],
+            )
+        return
+    # One UPDATE per distinct delta (imports give 1, crowd files a handful).
+    by_delta: dict[int, list[int]] = defaultdict(list)
+    for item_id, step in deltas.items():
+        by_delta[step].append(item_id)
+    for step, ids in by_delta.items():
         for start in range(0, len(ids), _IN_BATCH):
             Item.objects.filter(id__in=ids[start : start + _IN_BATCH]).update(
-                annotation_count=F("annotation_count") + count
+                annotation_count=F("annotation_count") + step
             )
-    return len(created)

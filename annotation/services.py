@@ -10,7 +10,11 @@ Concurrency contract (the annotator queue):
   threads labelling 200 items with k = 1 handed 1 to 3 items to two people per run here; with it, none.
 - an annotation bumps ``Item.annotation_count`` first (that UPDATE is the item's row lock), then consumes
   the lease and inserts, in one transaction; so a claim holding the lock and an annotation never
-  interleave, and ``annotation_count + live leases`` never exceeds k.
+  interleave, and ``annotation_count + live leases`` never exceeds k. On PostgreSQL the three steps are
+  one statement (chained CTEs, same order), the claim's resume check rides in its candidate query and
+  its ``synchronous_commit`` switch in the lease INSERT: next costs BEGIN, candidate, insert, COMMIT and
+  an annotation BEGIN, statement, COMMIT (was 6 and 5 round trips; the bench's 4-annotator next+submit
+  went from 85 to 41 ms median, interleaved A/B on the loaded 2-core machine).
 - unique constraints (one lease, one annotation, one skip per person and item) are the last word:
   an IntegrityError is a 409 or a resumed lease, never a 500 nor a duplicate.
 
@@ -126,9 +130,10 @@ def _order_sql(term, vendor: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _candidate_sql(vendor: str, terms: tuple, check_annotations: bool, excluded: int) -> str:
-    """The first item the user may be handed, locked; params: project, k, now, k, user, user,
-    [user if check_annotations], *excluded ids."""
+def _candidate_sql(vendor: str, terms: tuple, check_annotations: bool, excluded: int, resumable_excluded: int) -> str:
+    """The first item the user may be handed, locked, unless they hold a lease ``_lease_resume`` would
+    return; params: project, k, now, k, user, user, [user if check_annotations], *excluded ids, then
+    the resume guard's project, user, now, *ids excluded from resuming."""
     item, lease, skip, annotation = _table(Item), _table(Lease), _table(Skip), _table(Annotation)
     clauses = [
         # annotation_count < k is an index range on item_queue_idx: the scan ends where counts reach k.
@@ -143,6 +148,16 @@ def _candidate_sql(vendor: str, terms: tuple, check_annotations: bool, excluded:
         clauses.append(f"NOT EXISTS (SELECT 1 FROM {annotation} a WHERE a.item_id = i.id AND a.annotator_id = %s)")
     if excluded:
         clauses.append(f"i.id NOT IN ({', '.join(['%s'] * excluded)})")
+    # The resume guard: the conditions of _resume_sql, an uncorrelated sub-query evaluated once. With a
+    # live lease to resume nothing is claimed (the caller then resumes it), so the common case, holding
+    # none, costs no resume query of its own: one round trip fewer per claim.
+    resumable_not_in = (
+        f" AND g.item_id NOT IN ({', '.join(['%s'] * resumable_excluded)})" if resumable_excluded else ""
+    )
+    clauses.append(
+        f"NOT EXISTS (SELECT 1 FROM {lease} g JOIN {item} gi ON gi.id = g.item_id WHERE g.project_id = %s "
+        f"AND g.user_id = %s AND g.expires_at > %s AND gi.excluded_reason = ''{resumable_not_in})"
+    )
     order = ", ".join(_order_sql(term, vendor) for term in terms)
     # FOR UPDATE OF i SKIP LOCKED: lock only the item row; rivals walk past each other's rows.
     lock = " FOR UPDATE OF i SKIP LOCKED" if vendor == "postgresql" else ""
@@ -153,14 +168,21 @@ def _candidate_sql(vendor: str, terms: tuple, check_annotations: bool, excluded:
     )
 
 
-@functools.cache
-def _lease_insert_sql() -> str:
+@functools.lru_cache(maxsize=8)
+def _lease_insert_sql(lazy_commit: bool) -> str:
     """Insert the lease only if, counted now, the item is still below k; params: project, item, user,
-    expires_at, created_at, annotation_count, item, now, k. Returns the new id, or no row."""
+    expires_at, created_at, annotation_count, item, now, k. Returns the new id, or no row.
+
+    ``lazy_commit`` (PostgreSQL, outermost transaction only): the inserted row also turns off
+    ``synchronous_commit`` for this transaction (``set_config(..., true)`` is ``SET LOCAL``), so the
+    lease commits without waiting for the WAL flush. In RETURNING rather than a statement of its own:
+    one round trip fewer per claim, and only a transaction that did write a lease is affected.
+    """
     lease = _table(Lease)
+    returning = "id, set_config('synchronous_commit', 'off', true)" if lazy_commit else "id"
     return (
         f"INSERT INTO {lease} (project_id, item_id, user_id, expires_at, created_at) SELECT %s, %s, %s, %s, %s "
-        f"WHERE %s + (SELECT COUNT(*) FROM {lease} WHERE item_id = %s AND expires_at > %s) < %s RETURNING id"
+        f"WHERE %s + (SELECT COUNT(*) FROM {lease} WHERE item_id = %s AND expires_at > %s) < %s RETURNING {returning}"
     )
 
 
@@ -229,33 +251,35 @@ def item_claim_next(
     exclude_ids = [int(i) for i in exclude_ids]
     for _ in range(2):  # a second round only after losing a same-user race (double click)
         now = timezone.now()
-        lease = _lease_resume(project=project, user=user, exclude_ids=exclude_ids, now=now)
-        if lease is not None:
-            return lease
         try:
-            return _lease_claim(project=project, user=user, exclude_ids=exclude_ids, strategy=strategy, now=now)
+            # Claims nothing while the user holds a lease to resume (the candidate's resume guard).
+            lease = _lease_claim(project=project, user=user, exclude_ids=exclude_ids, strategy=strategy, now=now)
         except IntegrityError:
             # The same user claimed the same item concurrently; their other request's lease is resumed.
             continue
-    return None
+        if lease is not None:
+            return lease
+        # Nothing claimed: either they hold a live lease (resumed here), or nothing is left for them.
+        return _lease_resume(project=project, user=user, exclude_ids=exclude_ids, now=now)
+    return _lease_resume(project=project, user=user, exclude_ids=exclude_ids, now=timezone.now())
 
 
 def _lease_claim(*, project, user, exclude_ids, strategy, now) -> Lease | None:
     k = project.annotations_per_item
     vendor = connection.vendor
     lost: list[int] = []
-    outermost = not connection.in_atomic_block
+    # A lease is disposable: lost in a crash, its item is simply offered again. So its commit need not
+    # wait for the WAL flush (measured here: 8 ms median, 21 ms p95 for a durable commit against 0.2 ms
+    # without). Only in a transaction of our own: a caller's other writes may need durability.
+    insert_sql = _lease_insert_sql(vendor == "postgresql" and not connection.in_atomic_block)
     with transaction.atomic(), connection.cursor() as cursor:
-        if vendor == "postgresql" and outermost:
-            # A lease is disposable: lost in a crash, its item is simply offered again. So its commit
-            # need not wait for the WAL flush (measured here: 8 ms median, 21 ms p95 for a durable
-            # commit against 0.2 ms without). SET LOCAL ends with this transaction; never set inside a
-            # caller's transaction, whose other writes may need durability.
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         for _ in range(_MAX_CLAIM_ROUNDS):
             excluded = [*exclude_ids, *lost]
-            sql = _candidate_sql(vendor, strategy.order_terms(), k > 1, len(excluded))
-            params = [project.id, k, now, k, user.id, user.id, *([user.id] if k > 1 else []), *excluded]
+            sql = _candidate_sql(vendor, strategy.order_terms(), k > 1, len(excluded), len(exclude_ids))
+            params = [
+                *(project.id, k, now, k, user.id, user.id, *([user.id] if k > 1 else []), *excluded),
+                *(project.id, user.id, now, *exclude_ids),
+            ]
             item = next(iter(Item.objects.raw(sql, params)), None)
             if item is None:
                 return None
@@ -264,7 +288,7 @@ def _lease_claim(*, project, user, exclude_ids, strategy, now) -> Lease | None:
             leased_at = timezone.now()
             expires_at = leased_at + timedelta(seconds=settings.LEASE_SECONDS)
             cursor.execute(
-                _lease_insert_sql(),
+                insert_sql,
                 [project.id, item.id, user.id, expires_at, leased_at, item.annotation_count, item.id, leased_at, k],
             )
             row = cursor.fetchone()
@@ -306,6 +330,12 @@ def annotation_create(*, item: Item, user: User, value, lead_time_ms: int | None
     project = item.project
     clean, label = annotation_value_clean(project=project, value=value, text=item.text)
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        annotation = _annotation_insert_postgres(
+            item=item, user=user, value=clean, label=label, lead_time_ms=lead_time_ms, now=now
+        )
+        item.annotation_count += 1
+        return annotation
     try:
         with transaction.atomic():
             # The bump comes first: its UPDATE takes the item's row lock, serialising us with claims.
@@ -327,6 +357,49 @@ def annotation_create(*, item: Item, user: User, value, lead_time_ms: int | None
         raise Conflict("You have already annotated this item.", code="already_annotated") from None
     # In memory only our own bump; concurrent annotations of the item are not reflected (no extra query).
     item.annotation_count += 1
+    return annotation
+
+
+@functools.cache
+def _annotation_insert_sql() -> str:
+    """Bump, consume, insert in ONE statement (PostgreSQL); params: item, user, now, project, user,
+    value, label, lead_time_ms, now, now. Returns the annotation's id and lead time, or
+    no row without a live lease (the caller rolls the bump back).
+
+    The same steps, in the same order, as the three statements of the portable path: each CTE reads
+    the one before (``USING bump``, ``FROM consumed``), so the item's row lock is taken before the
+    lease is touched, and nothing is deleted or inserted when the item or the lease is missing.
+    """
+    item, lease, annotation = _table(Item), _table(Lease), _table(Annotation)
+    return (
+        f"WITH bump AS (UPDATE {item} SET annotation_count = annotation_count + 1 WHERE id = %s RETURNING id), "
+        f"consumed AS (DELETE FROM {lease} l USING bump WHERE l.item_id = bump.id AND l.user_id = %s "
+        "AND l.expires_at > %s RETURNING l.item_id, l.created_at) "
+        f"INSERT INTO {annotation} (project_id, item_id, annotator_id, source, value, label, lead_time_ms, created_at) "
+        "SELECT %s, consumed.item_id, %s, '', %s, %s, COALESCE(%s, GREATEST(0, FLOOR(EXTRACT(EPOCH FROM "
+        "(%s::timestamptz - consumed.created_at)) * 1000))::integer), %s FROM consumed RETURNING id, lead_time_ms"
+    )
+
+
+def _annotation_insert_postgres(*, item: Item, user: User, value: dict, label: str, lead_time_ms, now) -> Annotation:
+    """``annotation_create``'s transaction as BEGIN, one statement, COMMIT: three round trips, not five
+    (the hot path: every submit). The commit stays durable (synchronous_commit untouched)."""
+    db_value = Annotation._meta.get_field("value").get_db_prep_save(value, connection)
+    params = [item.id, user.id, now, item.project_id, user.id, db_value, label, lead_time_ms, now, now]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_annotation_insert_sql(), params)
+            row = cursor.fetchone()
+            if row is None:
+                raise _no_lease_conflict(item=item, user=user)  # rolls the bump back
+    except IntegrityError:
+        raise Conflict("You have already annotated this item.", code="already_annotated") from None
+    annotation = Annotation.from_db(
+        DEFAULT_DB_ALIAS,
+        ["id", "project_id", "item_id", "annotator_id", "source", "value", "label", "lead_time_ms", "created_at"],
+        [row[0], item.project_id, item.id, user.id, "", value, label, row[1], now],
+    )
+    annotation.item, annotation.annotator = item, user
     return annotation
 
 
