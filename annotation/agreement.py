@@ -45,8 +45,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import cohen_kappa_score
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 WEIGHTS = (None, "linear", "quadratic")
@@ -213,6 +211,11 @@ def cohen_kappa(y1: Sequence[str], y2: Sequence[str], *, labels: Sequence[str], 
     """Cohen's kappa of two aligned label sequences (scikit-learn), None where undefined."""
     if len(y1) == 0:
         return None
+    # Imported here: the report path does not need scikit-learn, and the web process then starts
+    # without loading it (seconds of CPU per gunicorn worker).
+    from sklearn.exceptions import UndefinedMetricWarning
+    from sklearn.metrics import cohen_kappa_score
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)  # undefined is answered with None
         value = cohen_kappa_score(list(y1), list(y2), labels=list(labels), weights=weights, replace_undefined_by=np.nan)

@@ -15,30 +15,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from training.engine.callbacks import Callbacks, TrainingCancelled
 from training.engine.config import TrainConfig
 from training.engine.data import Encoded, batches
 from training.engine.metrics import ConfusionCounts
 from training.engine.model import TransformerClassifier
-
-
-class TrainingCancelled(Exception):
-    """``should_stop()`` said stop; no artifacts or results are produced."""
-
-
-class Callbacks:
-    """Override what you need; every hook defaults to doing nothing."""
-
-    def on_start(self, total_steps: int) -> None:
-        pass
-
-    def on_step(self, step: int, epoch: int, loss: float) -> None:
-        pass
-
-    def on_eval(self, step: int, epoch: int, split: str, metrics: dict) -> None:
-        pass
-
-    def should_stop(self) -> bool:
-        return False
 
 
 def seed_everything(seed: int) -> None:
