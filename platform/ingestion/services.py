@@ -37,7 +37,7 @@ from django.db import transaction
 from accounts.models import User
 from common.api.errors import ApiError, Conflict
 from common.jobs import job_cancel, job_claim, job_fail, job_progress, job_requeue, job_succeed
-from ingestion.chunks import chunk_prepare, chunk_store, prefetch, run_start
+from ingestion.chunks import chunk_prepare, chunk_store, prefetch, quick_gil_handover, run_start
 from ingestion.inserts import relax_durability
 from ingestion.models import ImportJob
 from ingestion.readers import FORMATS, ReaderError, format_from_name, read_chunks, survey
@@ -200,7 +200,7 @@ def import_run(*, job_id: int) -> ImportJob | None:
         if not job_progress(job=job, done=0, total=total):
             return job
         run = run_start(job)
-        with prefetch(chunk_prepare(run, chunk) for chunk in _chunks(job)) as prepared:
+        with prefetch(chunk_prepare(run, chunk) for chunk in _chunks(job)) as prepared, quick_gil_handover():
             for batch in prepared:
                 with transaction.atomic():
                     relax_durability()
