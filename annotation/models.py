@@ -10,14 +10,18 @@ class Annotation(models.Model):
     crowd worker from an imported file, or a gold-label column) is set.
     """
 
-    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="annotations")
+    # No index of its own: (project, id) and (project, label) below lead with it; each index costs
+    # every imported annotation a write.
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="annotations", db_index=False
+    )
     item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="annotations")
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations"
     )
     source = models.CharField(max_length=200, blank=True, default="")
     value = models.JSONField()  # {"label": l} | {"labels": [...]} | {"spans": [{start, end, label}]}
-    label = models.CharField(max_length=200, blank=True, default="", db_index=True)  # single-label copy
+    label = models.CharField(max_length=200, blank=True, default="")  # single-label copy, indexed with project
     lead_time_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -34,7 +38,7 @@ class Annotation(models.Model):
                 name="annotation_has_one_author",
             ),
         ]
-        indexes = [models.Index(fields=["project", "id"])]
+        indexes = [models.Index(fields=["project", "id"]), models.Index(fields=["project", "label"])]
 
     @property
     def author_key(self) -> str:
