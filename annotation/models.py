@@ -42,8 +42,12 @@ class Annotation(models.Model):
 
     @property
     def author_key(self) -> str:
-        """A stable key for agreement and consolidation: our users and external names alike."""
-        return f"user:{self.annotator_id}" if self.annotator_id else f"source:{self.source}"
+        return author_key(self.annotator_id, self.source)
+
+
+def author_key(annotator_id: int | None, source: str) -> str:
+    """A stable key for agreement and consolidation: our users and named external annotators alike."""
+    return f"user:{annotator_id}" if annotator_id else f"source:{source}"
 
 
 class Lease(models.Model):

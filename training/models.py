@@ -6,8 +6,10 @@ from common.models import Job
 class TrainingRun(Job):
     """One training and evaluation of a model on a version (Celery queue ``training``)."""
 
+    TASK_NAME = "training.run"  # re-sent by the reaper when a queued row waits too long
+
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="runs")
-    version = models.ForeignKey("curation.DatasetVersion", on_delete=models.PROTECT, related_name="runs")
+    version = models.ForeignKey("curation.DatasetVersion", on_delete=models.CASCADE, related_name="runs")
     model = models.CharField(max_length=32, default="transformer")
     config = models.JSONField(default=dict)  # the engine's config dataclasses, as asked and resolved
     device = models.CharField(max_length=32, blank=True, default="")

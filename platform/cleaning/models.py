@@ -7,6 +7,8 @@ class CleaningRun(Job):
     """An ordered list of steps applied to a project's items. Every change is recorded, so a run
     can be reverted exactly."""
 
+    TASK_NAME = "cleaning.run"  # re-sent by the reaper when a queued row waits too long
+
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="cleaning_runs")
     steps = models.JSONField(default=list)  # [{op, ...params}] as asked
     step_counts = models.JSONField(default=list, blank=True)  # [{op, changed, excluded, ...}]
@@ -32,5 +34,7 @@ class CleaningChange(models.Model):
 class CleaningRevert(Job):
     """Undoing a run is a job of its own: it can touch as many items as the run did. A failed
     revert can be asked for again (it writes absolute old values, so repeating it is harmless)."""
+
+    TASK_NAME = "cleaning.revert"
 
     run = models.ForeignKey(CleaningRun, on_delete=models.CASCADE, related_name="reverts")

@@ -45,10 +45,6 @@ def job_progress(*, job: Job, done: int, total: int | None = None) -> bool:
     return updated == 1
 
 
-def job_is_running(*, job: Job) -> bool:
-    return type(job).objects.filter(id=job.id, status=JobStatus.RUNNING).exists()
-
-
 def job_succeed(*, job: Job, **fields) -> bool:
     now = timezone.now()
     updated = type(job).objects.filter(id=job.id, status=JobStatus.RUNNING).update(
@@ -116,6 +112,35 @@ def jobs_reap_stale(*, stale_after: timedelta | None = None) -> int:
     return reaped
 
 
+def jobs_redispatch_queued(*, older_than: timedelta | None = None, send=None) -> int:
+    """Send the task again for queued jobs that have waited longer than the threshold.
+
+    A queued row whose message was lost (a worker died after taking it and before claiming the row;
+    the broker was down when the request committed) would otherwise wait for ever. A duplicate message
+    is harmless: the claim is a conditional UPDATE, so only one delivery runs the job. ``updated_at``
+    marks the last dispatch, so a job waiting behind a long training run is re-sent once per threshold,
+    not once per reaper tick. Each Job model names its task in ``TASK_NAME``. Returns how many were sent.
+    """
+    from celery import current_app
+
+    older_than = older_than or timedelta(seconds=settings.JOB_QUEUED_RESEND_SECONDS)
+    send = send or current_app.send_task
+    now = timezone.now()
+    cutoff = now - older_than
+    sent = 0
+    for model in job_models():
+        task_name = getattr(model, "TASK_NAME", None)
+        if task_name is None:
+            continue
+        waiting = model.objects.filter(status=JobStatus.QUEUED, updated_at__lt=cutoff)
+        for job_id in waiting.values_list("id", flat=True)[:1000]:
+            # Conditional, so two reapers never both re-send the same job.
+            if model.objects.filter(id=job_id, status=JobStatus.QUEUED, updated_at__lt=cutoff).update(updated_at=now):
+                send(task_name, args=[job_id])
+                sent += 1
+    return sent
+
+
 def job_payload(job: Job) -> dict:
     """The fields every job object in the API carries."""
     return {
@@ -135,10 +160,10 @@ __all__ = [
     "job_cancel",
     "job_claim",
     "job_fail",
-    "job_is_running",
     "job_payload",
     "job_progress",
     "job_requeue",
     "job_succeed",
     "jobs_reap_stale",
+    "jobs_redispatch_queued",
 ]

@@ -12,6 +12,8 @@ class DatasetVersion(Job):
     """An immutable, numbered dataset of a project. Its snapshot (Parquet + manifest.json, the
     manifest written last) is on disk under SNAPSHOT_DIR; the row carries counts and quality."""
 
+    TASK_NAME = "curation.build_version"  # re-sent by the reaper when a queued row waits too long
+
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     name = models.CharField(max_length=200, blank=True, default="")

@@ -6,6 +6,8 @@ from common.models import Job
 class ImportJob(Job):
     """One uploaded file streamed into a project's items (and, with a label field, annotations)."""
 
+    TASK_NAME = "ingestion.run_import"  # re-sent by the reaper when a queued row waits too long
+
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="imports")
     file_name = models.CharField(max_length=255)
     file_path = models.CharField(max_length=500)  # where the upload was spooled, under UPLOAD_DIR

@@ -13,6 +13,7 @@ from common.jobs import (
     job_requeue,
     job_succeed,
     jobs_reap_stale,
+    jobs_redispatch_queued,
 )
 from common.models import JobStatus
 from ingestion.models import ImportJob
@@ -76,3 +77,36 @@ def test_the_job_payload_has_the_api_fields(job):
     payload = job_payload(job)
     assert set(payload) >= {"id", "status", "progress", "error", "created_at", "finished_at"}
     assert payload["progress"] == {"done": 0, "total": 0} and payload["error"] is None
+
+
+def test_a_queued_job_whose_message_was_lost_is_sent_again_once_per_threshold(job):
+    sent = []
+
+    def send(name, args):
+        sent.append((name, args))
+
+    ImportJob.objects.filter(id=job.id).update(updated_at=timezone.now() - timedelta(hours=1))
+    fresh = ImportJob.objects.create(project=job.project, file_name="b.csv", file_path="/b", format="csv")
+
+    assert jobs_redispatch_queued(older_than=timedelta(minutes=10), send=send) == 1
+    assert sent == [("ingestion.run_import", [job.id])]
+    # Just re-sent: not again on the next tick.
+    assert jobs_redispatch_queued(older_than=timedelta(minutes=10), send=send) == 0
+    fresh.refresh_from_db()
+    assert fresh.status == JobStatus.QUEUED
+
+
+def test_a_running_job_is_never_sent_again(job):
+    job_claim(model=ImportJob, job_id=job.id)
+    ImportJob.objects.filter(id=job.id).update(updated_at=timezone.now() - timedelta(hours=1))
+    assert jobs_redispatch_queued(older_than=timedelta(minutes=10), send=lambda *a, **k: None) == 0
+
+
+def test_every_job_model_names_a_registered_task():
+    from celery import current_app
+
+    from common.jobs import job_models
+
+    current_app.loader.import_default_modules()
+    for model in job_models():
+        assert model.TASK_NAME in current_app.tasks, f"{model.__name__}.TASK_NAME {model.TASK_NAME!r}"

@@ -86,3 +86,27 @@ def test_the_item_list_costs_constant_queries(client_for, project, manager, djan
     with django_assert_max_num_queries(4):
         body = client_for(manager).get(f"/api/v1/projects/{project.id}/items?page_size=20").json()
     assert len(body["results"]) == 20
+
+
+@pytest.mark.parametrize("persona,status", [("manager", 204), ("reviewer", 403), ("annotator", 403), ("outsider", 404)])
+def test_only_managers_delete_a_project(request, client_for, project, persona, status):
+    user = request.getfixturevalue(persona)
+    assert client_for(user).delete(f"/api/v1/projects/{project.id}").status_code == status
+
+
+def test_deleting_a_project_takes_its_versions_and_runs_with_it(client_for, project, manager):
+    from curation.models import DatasetVersion
+    from training.models import TrainingRun
+
+    version = DatasetVersion.objects.create(project=project, number=1, split={"train": 1.0})
+    TrainingRun.objects.create(project=project, version=version)
+    assert client_for(manager).delete(f"/api/v1/projects/{project.id}").status_code == 204
+    assert not DatasetVersion.objects.exists() and not TrainingRun.objects.exists()
+
+
+@pytest.mark.parametrize("persona,status", [("manager", 200), ("reviewer", 403), ("annotator", 403), ("outsider", 404)])
+def test_only_managers_list_members(request, client_for, project, persona, status, django_assert_max_num_queries):
+    user = request.getfixturevalue(persona)
+    with django_assert_max_num_queries(5):
+        response = client_for(user).get(f"/api/v1/projects/{project.id}/members")
+    assert response.status_code == status

@@ -100,7 +100,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATAMOAT_MAX_UPLOAD_BYTES = env_int("DATAMOAT_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(env_str("DATAMOAT_STATIC_ROOT", str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 FRONTEND_DIST = REPO_ROOT / "frontend" / "dist"
 # The SPA's built assets, served at / by whitenoise (once `make frontend` has built them).
@@ -157,11 +157,13 @@ CELERY_TASK_ACKS_LATE = False  # opted into per task, only where the task is ide
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "common.reap_stale_jobs", "schedule": timedelta(seconds=60)},
+    "redispatch-queued-jobs": {"task": "common.redispatch_queued_jobs", "schedule": timedelta(seconds=60)},
     "expire-leases": {"task": "annotation.expire_leases", "schedule": timedelta(minutes=5)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 JOB_HEARTBEAT_STALE_SECONDS = env_int("DATAMOAT_JOB_STALE_SECONDS", 300, minimum=10)
+JOB_QUEUED_RESEND_SECONDS = env_int("DATAMOAT_JOB_RESEND_SECONDS", 600, minimum=10)
 LEASE_SECONDS = env_int("DATAMOAT_LEASE_SECONDS", 600, minimum=5)
 IMPORT_CHUNK_ROWS = env_int("DATAMOAT_IMPORT_CHUNK_ROWS", 5000, minimum=1)
 
