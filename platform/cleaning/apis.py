@@ -75,6 +75,17 @@ def _run_for_manager(user, run_id: int) -> CleaningRun:
     return run
 
 
+def _revert_for_manager(user, revert_id: int) -> CleaningRevert:
+    revert = selectors.cleaning_revert_get(revert_id=revert_id)
+    if revert is None:
+        raise NotFound("Cleaning revert not found, or not yours.")
+    try:
+        project_check(user=user, project=revert.run.project, roles=CAN_MANAGE)
+    except NotFound:
+        raise NotFound("Cleaning revert not found, or not yours.") from None
+    return revert
+
+
 class CleaningRunListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         steps = serializers.ListField(
@@ -111,17 +122,31 @@ class CleaningRunRevertApi(APIView):
         return Response(revert_payload(revert), status=status.HTTP_202_ACCEPTED)
 
 
+class CleaningRunCancelApi(APIView):
+    """The way out of a run stuck queued or running: frees the project for the next run. 409 once
+    the run has finished. Work already written stays recorded; revert it like a failed run."""
+
+    @extend_schema(request=None, responses={202: CleaningRunOutput})
+    def post(self, request, run_id: int):
+        run = _run_for_manager(request.user, run_id)
+        services.cleaning_run_cancel(run=run)
+        return Response(run_payload(selectors.cleaning_run_get(run_id=run.id)), status=status.HTTP_202_ACCEPTED)
+
+
 class CleaningRevertDetailApi(APIView):
     @extend_schema(responses=CleaningRevertOutput)
     def get(self, request, revert_id: int):
-        revert = selectors.cleaning_revert_get(revert_id=revert_id)
-        if revert is None:
-            raise NotFound("Cleaning revert not found, or not yours.")
-        try:
-            project_check(user=request.user, project=revert.run.project, roles=CAN_MANAGE)
-        except NotFound:
-            raise NotFound("Cleaning revert not found, or not yours.") from None
-        return Response(revert_payload(revert))
+        return Response(revert_payload(_revert_for_manager(request.user, revert_id)))
+
+
+class CleaningRevertCancelApi(APIView):
+    """Stop a revert stuck queued or running; 409 once it has finished. The run stays unreverted."""
+
+    @extend_schema(request=None, responses={202: CleaningRevertOutput})
+    def post(self, request, revert_id: int):
+        revert = _revert_for_manager(request.user, revert_id)
+        services.cleaning_revert_cancel(revert=revert)
+        return Response(revert_payload(selectors.cleaning_revert_get(revert_id=revert.id)), status=status.HTTP_202_ACCEPTED)
 
 
 class CleaningStepListApi(APIView):

@@ -6,6 +6,12 @@ transaction as the write, so the database never holds a change it cannot undo, a
 replays the changes backwards puts every item back exactly as it was, even after a failed or
 cancelled run (whose partial work stays recorded and revertible).
 
+Cancelling (``cleaning_run_cancel``, ``cleaning_revert_cancel``) is the way out of a job that will
+never finish on its own (a lost message, a worker that died before the reaper acted): it frees the
+project at once. A worker still executing the job stops before its next batch: each batch is written
+in a transaction that first locks the job row and checks it is still running, and ``job_cancel``'s
+UPDATE waits on that lock, so once a cancel has committed nothing more is written.
+
 One cleaning job (run or revert) per project at a time: steps read and write the same items, and
 "the latest run" must mean one thing when a revert is asked for.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -22,13 +29,18 @@ from accounts.models import User
 from cleaning.models import CleaningChange, CleaningRevert, CleaningRun
 from cleaning.steps import BatchResult, Step, StepError, build_steps, merge_counts, normalized_spec
 from common.api.errors import ApiError, Conflict
-from common.jobs import job_claim, job_fail, job_progress, job_succeed
+from common.jobs import job_cancel, job_claim, job_fail, job_progress, job_succeed
 from common.models import JobStatus
 from projects.models import Item, Project
 
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 2000  # rows read, processed and written per transaction; bounds memory and lock time
+
+
+def _batch_rows() -> int:
+    """settings.CLEANING_BATCH_ROWS when set (tests use a tiny one to cross batch boundaries)."""
+    return int(getattr(settings, "CLEANING_BATCH_ROWS", None) or BATCH_ROWS)
 _ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
@@ -83,9 +95,9 @@ def _live_items(project_id: int):
 
 def _batches(project_id: int) -> Iterator[list[tuple[int, str]]]:
     """Non-excluded items as (id, text), ascending id, keyset-paged (one indexed query per batch)."""
-    last = 0
+    last, size = 0, _batch_rows()
     while True:
-        rows = list(_live_items(project_id).filter(id__gt=last).order_by("id").values_list("id", "text")[:BATCH_ROWS])
+        rows = list(_live_items(project_id).filter(id__gt=last).order_by("id").values_list("id", "text")[:size])
         if not rows:
             return
         yield rows
@@ -135,6 +147,13 @@ def _execute(run: CleaningRun) -> None:
     job_succeed(job=run, step_counts=counts, progress_done=done, progress_total=done)
 
 
+def _still_running(job) -> bool:
+    """Call inside the transaction that writes a batch: lock the job row, say whether it still runs.
+
+    A cancel (or the reaper) waits for this transaction, and a batch started after it writes nothing."""
+    return bool(list(type(job).objects.select_for_update().filter(id=job.id, status=JobStatus.RUNNING).values_list("id", flat=True)))
+
+
 def _apply(*, run: CleaningRun, step: Step, index: int, batch: list, result: BatchResult) -> tuple[int, int]:
     """Write one batch's outcomes and their change records in one transaction."""
     current = dict(batch)
@@ -163,6 +182,8 @@ def _apply(*, run: CleaningRun, step: Step, index: int, batch: list, result: Bat
         items.append(Item(id=outcome.item_id, text=new_text if new_text is not None else old_text, excluded_reason=reason))
     if items:
         with transaction.atomic():
+            if not _still_running(run):
+                return 0, 0  # cancelled meanwhile: the caller's progress beat stops the run
             CleaningChange.objects.bulk_create(changes, batch_size=1000)
             Item.objects.bulk_update(items, ["text", "excluded_reason"], batch_size=1000)
     return changed, excluded
@@ -215,12 +236,12 @@ def cleaning_revert_execute(*, revert_id: int) -> CleaningRevert | None:
 
 
 def _revert(revert: CleaningRevert) -> None:
-    done, before = 0, None
+    done, before, size = 0, None, _batch_rows()
     while True:
         changes = CleaningChange.objects.filter(run_id=revert.run_id)
         if before is not None:
             changes = changes.filter(id__lt=before)
-        batch = list(changes.order_by("-id").values_list("id", "item_id", "old_text", "old_excluded_reason")[:BATCH_ROWS])
+        batch = list(changes.order_by("-id").values_list("id", "item_id", "old_text", "old_excluded_reason")[:size])
         if not batch:
             break
         restored: dict[int, tuple[str | None, str]] = {}
@@ -230,6 +251,8 @@ def _revert(revert: CleaningRevert) -> None:
         with_text = [Item(id=i, text=t, excluded_reason=r) for i, (t, r) in restored.items() if t is not None]
         reason_only = [Item(id=i, excluded_reason=r) for i, (t, r) in restored.items() if t is None]
         with transaction.atomic():
+            if not _still_running(revert):
+                return  # cancelled: the run stays unreverted; reverting it again is harmless
             Item.objects.bulk_update(with_text, ["text", "excluded_reason"], batch_size=1000)
             Item.objects.bulk_update(reason_only, ["excluded_reason"], batch_size=1000)
         done += len(batch)
@@ -239,3 +262,21 @@ def _revert(revert: CleaningRevert) -> None:
     with transaction.atomic():
         if job_succeed(job=revert, progress_done=done, progress_total=done):
             CleaningRun.objects.filter(id=revert.run_id).update(reverted_at=timezone.now())
+
+
+def cleaning_run_cancel(*, run: CleaningRun) -> CleaningRun:
+    """Cancel a queued or running run; 409 once it has finished. A worker executing it stops before
+    its next batch; what it already wrote stays recorded, so the run can be reverted like a failed one."""
+    if not job_cancel(job=run):
+        status = CleaningRun.objects.filter(id=run.id).values_list("status", flat=True).first()
+        raise Conflict(f"Cleaning run #{run.id} has already finished ({status}).", code="already_finished")
+    return run
+
+
+def cleaning_revert_cancel(*, revert: CleaningRevert) -> CleaningRevert:
+    """Cancel a queued or running revert; 409 once it has finished. Items it already put back stay
+    so; the run stays unreverted and can be reverted again (a revert writes absolute old values)."""
+    if not job_cancel(job=revert):
+        status = CleaningRevert.objects.filter(id=revert.id).values_list("status", flat=True).first()
+        raise Conflict(f"Cleaning revert #{revert.id} has already finished ({status}).", code="already_finished")
+    return revert

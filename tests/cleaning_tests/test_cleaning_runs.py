@@ -128,8 +128,8 @@ def test_runs_of_other_projects_are_untouched(project, messy_items, run_cleaning
     assert Item.objects.get(project=other).text == "  spaced   out  "
 
 
-def test_it_streams_projects_larger_than_one_batch(project, run_cleaning, revert_cleaning, monkeypatch):
-    monkeypatch.setattr(services, "BATCH_ROWS", 7)
+def test_it_streams_projects_larger_than_one_batch(project, run_cleaning, revert_cleaning, settings):
+    settings.CLEANING_BATCH_ROWS = 7
     texts = [f"item {i}  with   spaces" for i in range(40)] + [f"ITEM {i} with spaces" for i in range(5)]
     factories.make_items(project, texts)
     before = snapshot(project)
