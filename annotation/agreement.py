@@ -310,17 +310,41 @@ def agreement_with_reference(table: RatingTable, reference: Mapping[Hashable, st
     return {key: (float(hits[i] / n[i]) if n[i] else None, int(n[i])) for i, key in enumerate(table.raters)}
 
 
-def _label_values(labels: Sequence[str], level: str) -> list[float] | None:
-    if level in ("nominal", "ordinal"):
+class NonNumericLabels(ValueError):
+    """Ratio alpha was asked of labels that are not all numbers (``labels`` names the offenders)."""
+
+    def __init__(self, labels: Sequence[str]):
+        self.labels = list(labels)
+        shown = ", ".join(repr(label) for label in self.labels[:5]) + (", ..." if len(self.labels) > 5 else "")
+        super().__init__(f"ratio alpha needs numeric labels; not numeric: {shown}")
+
+
+def label_values(labels: Sequence[str], level: str) -> list[float] | None:
+    """The scale values of ``labels`` at ``level``: None for nominal, ordinal and interval (the labels'
+    order is the scale: positions 0..V-1), the labels read as finite numbers for ratio (a ratio needs a
+    true zero, which positions do not have). NonNumericLabels when some label is not a finite number."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}")
+    if level != "ratio":
         return None
-    try:
-        return [float(label) for label in labels]
-    except ValueError:
-        raise ValueError(f"{level} alpha needs numeric labels") from None
+    values, bad = [], []
+    for label in labels:
+        try:
+            value = float(label)
+        except ValueError:
+            value = float("nan")
+        if not np.isfinite(value):
+            bad.append(label)
+        values.append(value)
+    if bad:
+        raise NonNumericLabels(bad)
+    return values
 
 
-def table_report(table: RatingTable, *, level: str = "nominal") -> dict:
+def table_report(table: RatingTable, *, level: str = "nominal", weights: str | None = None) -> dict:
     """``agreement_report`` of an encoded table (lets a caller encode once and reuse the table)."""
+    values = label_values(table.labels, level)  # first: a bad level or non-numeric labels cost nothing
+    _weight_matrix(len(table.labels), weights)  # validates weights even when no pair shares an item
     counts = table.counts
     m = counts.sum(axis=1)
     per_fleiss = fleiss_kappa_per_label(counts)
@@ -341,18 +365,30 @@ def table_report(table: RatingTable, *, level: str = "nominal") -> dict:
         "annotator_count": len(table.raters),
         "percent_agreement": percent_agreement(counts),
         "fleiss_kappa": fleiss_kappa(counts),
-        "krippendorff_alpha": krippendorff_alpha(counts, level=level, values=_label_values(table.labels, level)),
+        "krippendorff_alpha": krippendorff_alpha(counts, level=level, values=values),
         "krippendorff_level": level,
-        "cohen_kappa": pairwise_cohen_kappa(table),
+        "cohen_kappa": pairwise_cohen_kappa(table, weights=weights),
+        "cohen_kappa_weights": weights or "none",
         "per_label": per_label,
     }
 
 
-def agreement_report(votes: Iterable[tuple[Hashable, Hashable, str]], labels: Sequence[str], *, level: str = "nominal") -> dict:
+def agreement_report(
+    votes: Iterable[tuple[Hashable, Hashable, str]],
+    labels: Sequence[str],
+    *,
+    level: str = "nominal",
+    weights: str | None = None,
+) -> dict:
     """All agreement figures for a project's votes (INTERFACES.md), None wherever undefined.
 
     ``{"items_compared", "ratings", "annotator_count", "percent_agreement", "fleiss_kappa", "krippendorff_alpha",
-    "krippendorff_level", "cohen_kappa": [{"a", "b", "kappa", "n"}], "per_label": {label: {"ratings",
-    "share", "fleiss_kappa", "krippendorff_alpha"}}}``. ``level`` is the alpha's level of measurement
-    (interval and ratio need numeric labels); Cohen's kappa here is unweighted (labels are nominal)."""
-    return table_report(rating_table(votes, labels), level=level)
+    "krippendorff_level", "cohen_kappa": [{"a", "b", "kappa", "n"}], "cohen_kappa_weights", "per_label":
+    {label: {"ratings", "share", "fleiss_kappa", "krippendorff_alpha"}}}``.
+
+    ``level`` is the level of measurement of ``krippendorff_alpha`` only (``label_values``: ordinal and
+    interval place the labels at 0..V-1 in their order, labels outside ``labels`` after them; ratio
+    needs numeric labels, else NonNumericLabels). ``weights`` (None, "linear", "quadratic") weighs the
+    pairwise Cohen kappas by the distance between label positions; echoed as ``cohen_kappa_weights``
+    ("none" for None). Fleiss' kappa, percent agreement and the per-label figures are nominal always."""
+    return table_report(rating_table(votes, labels), level=level, weights=weights)

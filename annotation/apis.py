@@ -178,7 +178,9 @@ class ReviewCreateApi(APIView):
 
 
 class ProjectStatsApi(APIView):
-    """Labeling progress of a project (any member)."""
+    """Labeling progress of a project (any member). Annotators see only their own annotations (API.md):
+    for them ``annotations`` and ``label_counts`` count the caller's own annotations; ``items``,
+    ``excluded``, ``annotated_items`` and ``completed_items`` are the project's progress for everyone."""
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -194,7 +196,9 @@ class ProjectStatsApi(APIView):
     @extend_schema(responses=OutputSerializer)
     def get(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id)
-        return Response(self.OutputSerializer(selectors.project_stats(project=project)).data)
+        own_only = project.user_role == Role.ANNOTATOR
+        stats = selectors.project_stats(project=project, annotator=request.user if own_only else None)
+        return Response(self.OutputSerializer(stats).data)
 
 
 class AnnotationListApi(APIView):

@@ -5,7 +5,7 @@ an annotator like our users for agreement and consolidation (``Annotation.author
 ``"source:<name>"``). Ingestion calls this; annotation never imports ingestion.
 
 PostgreSQL: the rows are COPYed into a temporary table and moved with one ``INSERT … SELECT … ON
-CONFLICT (item_id, source) WHERE annotator_id IS NULL DO NOTHING RETURNING item_id``, so the database
+CONFLICT (item_id, source) WHERE annotator_id IS NULL DO NOTHING RETURNING id, item_id``, so the database
 names the pairs that were new (no read of the existing pairs first), and the item counters move with
 one ``UPDATE … FROM unnest(…)`` for the items whose counter does not already include them. Items an
 import creates in the same transaction are inserted with their counter already set (``counted``), so
@@ -32,7 +32,11 @@ _ONCE_PER_SOURCE = "annotation_once_per_source"
 
 
 def annotations_import(
-    *, project: Project, rows: list[tuple[int, str, dict]], counted: Mapping[int, int] | None = None
+    *,
+    project: Project,
+    rows: list[tuple[int, str, dict]],
+    counted: Mapping[int, int] | None = None,
+    created: list[tuple[int, int]] | None = None,
 ) -> int:
     """Create external annotations ``(item_id, source_name, value)`` and keep the items' counters right.
 
@@ -46,6 +50,9 @@ def annotations_import(
     annotations: an import inserts its new items with the count of distinct sources its rows give them.
     Each item's counter ends up moved by exactly the annotations created for it, whatever ``counted``
     claimed (a wrong claim costs one UPDATE of that item, never a wrong counter).
+
+    ``created``, when given, is extended with ``(annotation id, item id)`` of each annotation created,
+    so that the caller can undo them (``annotations_remove``).
     """
     if not rows:
         return 0
@@ -56,9 +63,12 @@ def annotations_import(
         wanted.setdefault((item_id, source), value)
     _check_values(project, wanted.values())
     if connection.vendor == "postgresql":
-        per_item = _insert_postgres(project_id=project.id, wanted=wanted)
+        pairs = _insert_postgres(project_id=project.id, wanted=wanted)
     else:
-        per_item = _insert_orm(project_id=project.id, wanted=wanted)
+        pairs = _insert_orm(project_id=project.id, wanted=wanted)
+    if created is not None:
+        created.extend(pairs)
+    per_item = Counter(item_id for _, item_id in pairs)
     counted = counted or {}
     deltas: dict[int, int] = {}
     for item_id, n in per_item.items():
@@ -85,7 +95,22 @@ def _check_values(project: Project, values) -> None:
         good.add(key)
 
 
-def _insert_postgres(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> Counter:
+def annotations_remove(*, ids: list[int]) -> int:
+    """Delete the annotations ``ids`` (those not found are skipped) and move their items' counters
+    down by as many. Returns how many were deleted. Call inside a transaction."""
+    removed = 0
+    for start in range(0, len(ids), _IN_BATCH):
+        batch = ids[start : start + _IN_BATCH]
+        per_item = Counter(Annotation.objects.filter(id__in=batch).values_list("item_id", flat=True))
+        if not per_item:
+            continue
+        Annotation.objects.filter(id__in=batch).delete()
+        _bump({item_id: -n for item_id, n in per_item.items()})
+        removed += sum(per_item.values())
+    return removed
+
+
+def _insert_postgres(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> list[tuple[int, int]]:
     table = connection.ops.quote_name(Annotation._meta.db_table)
     encoded: dict = {}  # label key → (value as COPY text, label column): a handful of distinct values
     with connection.cursor() as cursor:
@@ -121,19 +146,19 @@ def _insert_postgres(*, project_id: int, wanted: dict[tuple[int, str], dict]) ->
             with transaction.atomic():
                 cursor.execute(
                     insert + f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS a WHERE a.item_id = chunk.item_id "
-                    "AND a.source = chunk.source AND a.annotator_id IS NULL OFFSET 0) ORDER BY position RETURNING item_id",
+                    "AND a.source = chunk.source AND a.annotator_id IS NULL OFFSET 0) ORDER BY position RETURNING id, item_id",
                     params,
                 )
-                return Counter(item_id for (item_id,) in cursor.fetchall())
+                return cursor.fetchall()
         except IntegrityError as exc:
             if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != _ONCE_PER_SOURCE:
                 raise
         cursor.execute(
             insert + "ORDER BY position ON CONFLICT (item_id, source) WHERE annotator_id IS NULL DO NOTHING "
-            "RETURNING item_id",
+            "RETURNING id, item_id",
             params,
         )
-        return Counter(item_id for (item_id,) in cursor.fetchall())
+        return cursor.fetchall()
 
 
 def _copy_text(value: str) -> str:
@@ -143,7 +168,7 @@ def _copy_text(value: str) -> str:
     return value
 
 
-def _insert_orm(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> Counter:
+def _insert_orm(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> list[tuple[int, int]]:
     item_ids = sorted({item_id for item_id, _ in wanted})
     sources = {source for _, source in wanted}
     existing: set[tuple[int, str]] = set()
@@ -168,7 +193,7 @@ def _insert_orm(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> Coun
             )
         )
     Annotation.objects.bulk_create(created, batch_size=2000)
-    return Counter(annotation.item_id for annotation in created)
+    return [(annotation.id, annotation.item_id) for annotation in created]
 
 
 def _bump(deltas: dict[int, int]) -> None:

@@ -1,14 +1,27 @@
 """Data-quality endpoints of a project: inter-annotator agreement (API.md, "Labeling")."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_REVIEW
 from annotation import quality_selectors
+from annotation.agreement import LEVELS, NonNumericLabels
 from common.api.access import project_for_user
+from common.api.errors import ApiError
+
+WEIGHTS = {"none": None, "linear": "linear", "quadratic": "quadratic"}
+
+
+def _choice(request, name: str, choices, default: str) -> str:
+    """The query parameter ``name`` (``default`` when absent or empty), or a 400 naming it."""
+    value = request.query_params.get(name) or default
+    if value not in choices:
+        message = f"{name} must be one of {', '.join(choices)}."
+        raise ApiError(message, code=f"invalid_{name}", fields={name: [message]})
+    return value
 
 
 class PairKappaOutput(serializers.Serializer):
@@ -38,7 +51,15 @@ class AnnotatorFiguresOutput(serializers.Serializer):
 class ProjectAgreementApi(APIView):
     """Agreement figures for managers, reviewers and admins; null wherever a figure is undefined (no
     item with two votes, no variation, a pair sharing no item). Computed on request from every
-    annotation of the project (ours and imported) in a fixed number of queries."""
+    annotation of the project (ours and imported) in a fixed number of queries.
+
+    ``?level=nominal|ordinal|interval|ratio`` (default nominal) is the level of measurement of
+    ``krippendorff_alpha``: ordinal and interval take the project's label order as the scale (positions
+    0..L-1, labels no longer in the project after them); ratio reads the labels as numbers and answers
+    400 when one is not. ``?weights=none|linear|quadratic`` (default none) weighs the pairwise
+    ``cohen_kappa`` by the distance between label positions. Both are echoed (``krippendorff_level``,
+    ``cohen_kappa_weights``); an unknown value is a 400 naming the parameter. Fleiss' kappa, percent
+    agreement and ``per_label`` are nominal whatever the parameters."""
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -50,13 +71,26 @@ class ProjectAgreementApi(APIView):
         percent_agreement = serializers.FloatField(allow_null=True)
         fleiss_kappa = serializers.FloatField(allow_null=True)
         krippendorff_alpha = serializers.FloatField(allow_null=True)
-        krippendorff_level = serializers.CharField()
+        krippendorff_level = serializers.ChoiceField(choices=LEVELS)
         cohen_kappa = PairKappaOutput(many=True)
+        cohen_kappa_weights = serializers.ChoiceField(choices=list(WEIGHTS))
         per_label = serializers.DictField(child=LabelAgreementOutput())
         annotators = AnnotatorFiguresOutput(many=True)
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("level", str, enum=list(LEVELS), description="Krippendorff's alpha level (default nominal)"),
+            OpenApiParameter("weights", str, enum=list(WEIGHTS), description="Cohen kappa weights (default none)"),
+        ],
+        responses=OutputSerializer,
+    )
     def get(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
-        report = quality_selectors.project_agreement(project=project)
+        level = _choice(request, "level", LEVELS, "nominal")
+        weights = WEIGHTS[_choice(request, "weights", list(WEIGHTS), "none")]
+        try:
+            report = quality_selectors.project_agreement(project=project, level=level, weights=weights)
+        except NonNumericLabels as exc:
+            message = f"level=ratio needs numeric labels (a true zero); these are not numbers: {', '.join(exc.labels[:5])}."
+            raise ApiError(message, code="non_numeric_labels", fields={"level": [message]}) from None
         return Response(self.OutputSerializer(report).data)

@@ -15,15 +15,10 @@ from annotation.agreement import (
     table_report,
 )
 from annotation.consolidation import majority_vote
-from annotation.models import Annotation
+from annotation.models import Annotation, author_key
 from projects.models import Project
 
 CHUNK = 10_000
-
-
-def author_key(annotator_id: int | None, source: str) -> str:
-    """Same key as ``Annotation.author_key``: our users and named external annotators alike."""
-    return f"user:{annotator_id}" if annotator_id else f"source:{source}"
 
 
 def project_votes(*, project: Project) -> tuple[list[tuple[int, str, str]], dict[str, list[int | None]]]:
@@ -63,7 +58,7 @@ def _median(values: list[int | None]) -> float | None:
     return float(np.median(known)) if known else None
 
 
-def project_agreement(*, project: Project) -> dict:
+def project_agreement(*, project: Project, level: str = "nominal", weights: str | None = None) -> dict:
     """The agreement report of ``annotation.agreement`` with display names, plus ``annotators``:
     ``[{annotator, key, items, median_lead_time_ms, agreement_with_consensus, agreement_with_others,
     items_compared}]``, most items first.
@@ -72,11 +67,15 @@ def project_agreement(*, project: Project) -> dict:
     majority-vote label (``consolidation.majority_vote``, the label a version build would keep) equals
     theirs. Their own vote is part of that majority, so ``agreement_with_others`` gives the leave-one-out
     view: the mean share of the other annotators' votes on their items that equal theirs. Both None
-    when the annotator shares no item."""
+    when the annotator shares no item.
+
+    ``level`` (Krippendorff's alpha) and ``weights`` (the pairwise Cohen kappas) go to
+    ``agreement.table_report``, with the project's label order as the scale; ratio raises
+    ``agreement.NonNumericLabels`` when a label is not a number."""
     votes, lead_times = project_votes(project=project)
     labelled = [v for v in votes if v[2]]
     table = rating_table(labelled, project.labels)
-    report = table_report(table)
+    report = table_report(table, level=level, weights=weights)
     consensus = majority_vote(labelled, table.labels) if labelled else {}
     with_consensus = agreement_with_reference(table, {item: c.label for item, c in consensus.items()})
     with_others = agreement_with_others(table)

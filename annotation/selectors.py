@@ -10,12 +10,14 @@ from annotation.models import Annotation, Review
 from projects.models import Item, Project, TaskType
 
 
-def project_stats(*, project: Project) -> dict:
+def project_stats(*, project: Project, annotator: User | None = None) -> dict:
     """``{items, excluded, annotated_items, completed_items, annotations, label_counts}``.
 
     ``items`` counts every item, ``excluded`` those cleaning excluded; ``annotated_items`` (at least one
     annotation) and ``completed_items`` (at least ``annotations_per_item``) count included items only,
-    the ones the queue serves. ``annotations`` counts every annotation, ours and imported.
+    the ones the queue serves. ``annotations`` counts every annotation, ours and imported; with
+    ``annotator``, ``annotations`` and ``label_counts`` count only that user's own annotations (what an
+    annotator may see: API.md), while the four item figures stay project-wide progress.
     ``label_counts`` maps every project label (in project order, zeros included) to how many annotations
     chose it; labels no longer in the project follow. Two aggregate queries for classification (the
     single-label column is grouped), plus a streamed pass over values for multilabel and spans.
@@ -28,6 +30,8 @@ def project_stats(*, project: Project) -> dict:
         completed_items=Count("id", filter=included & Q(annotation_count__gte=project.annotations_per_item)),
     )
     annotations = Annotation.objects.filter(project_id=project.id)
+    if annotator is not None:
+        annotations = annotations.filter(annotator_id=annotator.id)
     by_column = dict(annotations.order_by().values_list("label").annotate(n=Count("id")))
     figures["annotations"] = sum(by_column.values())
     counts: Counter[str] = Counter()
@@ -96,11 +100,6 @@ def annotation_list(*, project: Project, user: User | None = None) -> QuerySet[A
     if user is not None:
         annotations = annotations.filter(annotator_id=user.id)
     return annotations
-
-
-def my_annotations(*, project: Project, user: User) -> QuerySet[Annotation]:
-    """What an annotator may list: their own annotations in the project."""
-    return annotation_list(project=project, user=user)
 
 
 def annotation_rows(annotations) -> list[dict]:

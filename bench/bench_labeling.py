@@ -24,6 +24,8 @@ from bench.common import REPO, Row, requires_postgres
 ITEMS = int(os.environ.get("BENCH_LABEL_ITEMS", "100000"))
 ITERATIONS = int(os.environ.get("BENCH_LABEL_ITERATIONS", "300"))  # per annotator
 WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "4"))
+# Extra gunicorn arguments, e.g. "--worker-class gthread --threads 4" (keep-alive connections).
+GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
 
 
 def _free_port() -> int:
@@ -121,7 +123,7 @@ def run() -> list[Row]:
     env = {**os.environ, "DJANGO_DEBUG": "false", "PYTHONPATH": f"{REPO / 'platform'}{os.pathsep}{REPO}"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-         "--log-level", "warning"],
+         "--log-level", "warning", *GUNICORN_ARGS],
         cwd=REPO, env=env,
     )
     rows: list[Row] = []

@@ -97,3 +97,87 @@ def test_it_costs_the_same_queries_however_many_annotators(client_for, labelled,
     with django_assert_max_num_queries(4):
         body = client_for(manager).get(url(project)).json()
     assert len(body["annotators"]) == 16
+
+
+# --- levels of measurement and kappa weights -----------------------------------------------------------
+
+
+def _ordered_project(labels, votes):
+    """A project with ``labels`` (in that order) and two annotators' ``votes``: [(item, a's, b's)]."""
+    project = factories.make_project(labels=labels)
+    items = factories.make_items(project, [f"rated text {i}" for i in range(len(votes))])
+    users = {name: factories.make_member(project, factories.make_user(), Role.ANNOTATOR) for name in ("a", "b")}
+    add_annotations(project, items, users, [(i, name, v[n], None) for i, v in enumerate(votes) for n, name in enumerate("ab")])
+    return project
+
+
+# "high" first: the scale is the project's label order, not the alphabet nor the labels' meaning.
+ORDERED = ("high", "mid", "low")
+# Every disagreement is a near miss, so each level and weighting gives a different figure (nominal
+# 0.400, ordinal 0.700, interval 0.688; kappa 0.364, linear 0.512, quadratic 0.667), and an alphabetical
+# scale would give others again.
+ORDERED_VOTES = [("high", "mid"), ("mid", "low"), ("low", "low"), ("high", "high"), ("mid", "mid"), ("low", "mid"), ("high", "high")]
+
+
+def _package_alpha(votes, labels, level, values):
+    """The krippendorff package on the raters x items matrix: an independent oracle."""
+    import krippendorff
+
+    position = dict(zip(labels, values, strict=True))
+    matrix = [[position[v[n]] for v in votes] for n in range(2)]
+    return krippendorff.alpha(reliability_data=matrix, value_domain=values, level_of_measurement=level)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+def test_it_computes_alpha_at_the_asked_level_on_the_label_order(client_for, manager, level):
+    project = _ordered_project(ORDERED, ORDERED_VOTES)
+    factories.make_member(project, manager, Role.MANAGER)
+    body = client_for(manager).get(url(project), {"level": level}).json()
+    assert body["krippendorff_level"] == level
+    assert body["krippendorff_alpha"] == pytest.approx(_package_alpha(ORDERED_VOTES, ORDERED, level, [0, 1, 2]))
+
+
+def test_ratio_reads_numeric_labels_as_numbers(client_for, manager):
+    labels, votes = ("1", "2", "8"), [("1", "2"), ("2", "2"), ("8", "8"), ("1", "1"), ("2", "8")]
+    project = _ordered_project(labels, votes)
+    factories.make_member(project, manager, Role.MANAGER)
+    body = client_for(manager).get(url(project), {"level": "ratio"}).json()
+    assert body["krippendorff_level"] == "ratio"
+    assert body["krippendorff_alpha"] == pytest.approx(_package_alpha(votes, labels, "ratio", [1, 2, 8]))
+
+
+def test_ratio_with_words_for_labels_is_a_400(client_for, labelled, manager):
+    response = client_for(manager).get(url(labelled[0]), {"level": "ratio"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "non_numeric_labels" and "level" in error["fields"]
+    assert "numeric" in error["message"] and "positive" in error["message"]
+
+
+@pytest.mark.parametrize("weights", ["none", "linear", "quadratic"])
+def test_it_weighs_the_pairwise_kappas(client_for, manager, weights):
+    from sklearn.metrics import cohen_kappa_score
+
+    project = _ordered_project(ORDERED, ORDERED_VOTES)
+    factories.make_member(project, manager, Role.MANAGER)
+    body = client_for(manager).get(url(project), {"weights": weights}).json()
+    assert body["cohen_kappa_weights"] == weights
+    [pair] = body["cohen_kappa"]
+    expected = cohen_kappa_score(
+        [v[0] for v in ORDERED_VOTES], [v[1] for v in ORDERED_VOTES], labels=list(ORDERED),
+        weights=None if weights == "none" else weights,
+    )
+    assert pair["kappa"] == pytest.approx(expected)
+
+
+def test_the_defaults_are_nominal_and_unweighted(client_for, labelled, manager):
+    body = client_for(manager).get(url(labelled[0])).json()
+    assert (body["krippendorff_level"], body["cohen_kappa_weights"]) == ("nominal", "none")
+
+
+@pytest.mark.parametrize(("param", "value"), [("level", "cardinal"), ("weights", "cubic"), ("level", "NOMINAL")])
+def test_an_unknown_level_or_weighting_is_a_400_naming_it(client_for, labelled, manager, param, value):
+    response = client_for(manager).get(url(labelled[0]), {param: value})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert list(error["fields"]) == [param] and param in error["message"]

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.agreement import agreement_report, agreement_with_others, agreement_with_reference, rating_table
+from annotation.agreement import (
+    NonNumericLabels,
+    agreement_report,
+    agreement_with_others,
+    agreement_with_reference,
+    cohen_kappa,
+    krippendorff_alpha,
+    rating_table,
+)
 
 LABELS = ["pos", "neg", "neutral"]
 
@@ -71,11 +79,40 @@ def test_a_repeated_vote_replaces_the_earlier_one():
     assert table.counts.tolist() == [[0, 2, 0]]
 
 
-def test_numeric_levels_need_numeric_labels():
-    with pytest.raises(ValueError, match="numeric"):
-        agreement_report([(1, "a", "pos"), (1, "b", "neg")], LABELS, level="interval")
+def test_ratio_needs_numeric_labels():
+    with pytest.raises(NonNumericLabels, match="'neg'") as raised:
+        agreement_report([(1, "a", "1"), (1, "b", "neg")], ["1", "2"], level="ratio")
+    assert raised.value.labels == ["neg"]
+    with pytest.raises(NonNumericLabels):
+        agreement_report([(1, "a", "1"), (1, "b", "2")], ["1", "2", "nan"], level="ratio")
     report = agreement_report([(1, "a", "1"), (1, "b", "2"), (2, "a", "3"), (2, "b", "3")], ["1", "2", "3"], level="ratio")
     assert report["krippendorff_level"] == "ratio" and report["krippendorff_alpha"] is not None
+
+
+@pytest.mark.parametrize("level", ["ordinal", "interval"])
+def test_ordered_levels_place_the_labels_at_their_positions(level):
+    """pos/neg/neutral at 0, 1, 2: a pos-neg disagreement is a near miss, so the alpha beats nominal."""
+    votes = [(1, "a", "pos"), (1, "b", "neg"), (2, "a", "neutral"), (2, "b", "neutral"), (3, "a", "pos"), (3, "b", "pos")]
+    table = rating_table(votes, LABELS)
+    report = agreement_report(votes, LABELS, level=level)
+    assert report["krippendorff_alpha"] == pytest.approx(krippendorff_alpha(table.counts, level=level, values=[0, 1, 2]))
+    assert report["krippendorff_alpha"] > agreement_report(votes, LABELS)["krippendorff_alpha"]
+
+
+def test_it_weighs_the_pairwise_kappas_and_echoes_the_weights():
+    votes = [(1, "a", "pos"), (1, "b", "neg"), (2, "a", "neutral"), (2, "b", "neutral"), (3, "a", "pos"), (3, "b", "pos")]
+    assert agreement_report(votes, LABELS)["cohen_kappa_weights"] == "none"
+    report = agreement_report(votes, LABELS, weights="quadratic")
+    assert report["cohen_kappa_weights"] == "quadratic"
+    expected = cohen_kappa(["pos", "neutral", "pos"], ["neg", "neutral", "pos"], labels=LABELS, weights="quadratic")
+    assert report["cohen_kappa"][0]["kappa"] == pytest.approx(expected)
+
+
+def test_an_unknown_level_or_weighting_is_refused_even_without_votes():
+    with pytest.raises(ValueError, match="level"):
+        agreement_report([], LABELS, level="cardinal")
+    with pytest.raises(ValueError, match="weights"):
+        agreement_report([], LABELS, weights="cubic")
 
 
 def test_agreement_with_others_leaves_the_annotator_out():

@@ -212,6 +212,30 @@ def test_members_see_the_project_stats(request, client_for, project, items, anno
     }
 
 
+def _labelled_by_two(project, items, annotator, make_annotators):
+    """``annotator`` says negative on one item; another annotator says positive on the other two."""
+    _labelled(project, items, annotator)
+    (other,) = make_annotators(project, 1)
+    for _ in range(2):
+        lease = services.item_claim_next(project=project, user=other)
+        services.annotation_create(item=lease.item, user=other, value={"label": "positive"})
+
+
+def test_an_annotator_sees_only_their_own_label_counts(client_for, project, items, annotator, make_annotators):
+    _labelled_by_two(project, items, annotator, make_annotators)
+    body = client_for(annotator).get(f"/api/v1/projects/{project.id}/stats").json()
+    assert body["label_counts"] == {"positive": 0, "negative": 1} and body["annotations"] == 1
+    # Progress figures stay project-wide: every item has its one annotation.
+    assert (body["items"], body["annotated_items"], body["completed_items"]) == (3, 3, 3)
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "reviewer"])
+def test_managers_and_reviewers_see_every_label_count(request, client_for, project, items, annotator, make_annotators, role):
+    _labelled_by_two(project, items, annotator, make_annotators)
+    body = client_for(_user(request, role)).get(f"/api/v1/projects/{project.id}/stats").json()
+    assert body["label_counts"] == {"positive": 2, "negative": 1} and body["annotations"] == 3
+
+
 def test_outsider_cannot_see_the_stats(client_for, project, outsider):
     assert client_for(outsider).get(f"/api/v1/projects/{project.id}/stats").status_code == 404
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from annotation import selectors, services
+from annotation import selectors
 from annotation.models import Annotation
 from projects.models import Item
 from tests import factories
@@ -86,8 +86,3 @@ def test_span_stats_count_each_span_label():
     Annotation.objects.create(project=project, item=item, source="crowd", value=value)
     assert selectors.project_stats(project=project)["label_counts"] == {"PER": 1, "ORG": 1}
 
-
-def test_my_annotations_are_only_mine(busy_project):
-    project, _, people = busy_project
-    assert {a.annotator_id for a in selectors.my_annotations(project=project, user=people[1])} == {people[1].id}
-    assert services.item_claim_next(project=project, user=people[1]) is None
