@@ -20,7 +20,7 @@ from django.db.models import Max
 from annotation.imported import annotations_import
 from ingestion.inserts import copy_payload, existing_items, items_insert_new
 from ingestion.labels import LabelParser
-from ingestion.models import ImportJob
+from ingestion.models import ImportedAnnotation, ImportJob
 from ingestion.readers import Chunk, RowError
 from projects.models import Item, Project
 
@@ -144,10 +144,13 @@ def chunk_store(run: Run, prepared: Prepared) -> None:
     )
     run.created += len(new)
     ids = dict(new)
+    foreign: set[int] = set()  # items this job did not create: its annotations on them are tracked
     others = [digest for digest in entries if digest not in new]
     if others and (wanted or run.watermark or annotator_field):
         for digest, (item_id, job_id) in existing_items(project_id=run.project.id, hashes=others).items():
             ids[digest] = item_id
+            if job_id != run.job.id:
+                foreign.add(item_id)
             if job_id == run.job.id and item_id <= run.watermark and digest not in run.earlier_attempt_seen:
                 run.earlier_attempt_seen.add(digest)  # inserted by an earlier attempt of this job
                 run.created += 1
@@ -164,7 +167,18 @@ def chunk_store(run: Run, prepared: Prepared) -> None:
     if wanted:
         rows = [(ids[digest], source, value) for digest, source, value in wanted if digest in ids]
         counted = {item_id: counts[digest] for digest, item_id in new.items() if digest in counts}
-        run.annotations += annotations_import(project=run.project, rows=rows, counted=counted)
+        created: list[tuple[int, int]] | None = [] if foreign else None
+        run.annotations += annotations_import(project=run.project, rows=rows, counted=counted, created=created)
+        if created:
+            # Undoing a failed import deletes these; annotations on its own items go with the items.
+            ImportedAnnotation.objects.bulk_create(
+                [
+                    ImportedAnnotation(job_id=run.job.id, annotation_id=annotation_id)
+                    for annotation_id, item_id in created
+                    if item_id in foreign
+                ],
+                batch_size=5000,
+            )
     run.skipped += len(prepared.errors)
     room = MAX_ROW_ERRORS - len(run.row_errors)
     if room > 0:

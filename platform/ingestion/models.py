@@ -19,3 +19,14 @@ class ImportJob(Job):
     annotation_count = models.BigIntegerField(default=0)
     skipped_rows = models.BigIntegerField(default=0)
     row_errors = models.JSONField(default=list, blank=True)  # [{row, message}], first 1000 kept
+
+
+class ImportedAnnotation(models.Model):
+    """An annotation an import added to an item it did not create (a labelled row whose text was already
+    in the project), written in the same transaction as the annotation. Undoing a failed import deletes
+    these besides the job's own items (whose annotations go with them). Kept while the job may still be
+    retried; removed when it succeeds. No foreign key to the annotation: it would cost every tracked row
+    a check, and a row naming an annotation deleted since is simply not found."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
+    annotation_id = models.BigIntegerField()

@@ -8,7 +8,8 @@ on commit). ``import_run`` is the task body, callable from scripts too:
    line, a broken JSON array, no text column) is found before any item exists, so a bad file fails with
    NO partial items; it also estimates the row count, the progress total. For csv/tsv/jsonl/txt it is
    one C-speed pass over the bytes; json and parquet are decoded once. The spooled file cannot change
-   in between; should a reader still fail mid-import, the job's items are deleted before it fails.
+   in between; should a reader still fail mid-import, or anything else go wrong, everything the job
+   inserted is undone before it fails (see "Failure" below).
 3. Import pass (``ingestion.chunks``; a reader thread parses and hashes the next chunk meanwhile):
    per chunk of IMPORT_CHUNK_ROWS rows, one transaction inserts the new items (content hash
    unique per project: duplicates in the file and against existing items are counted, not inserted),
@@ -17,6 +18,11 @@ on commit). ``import_run`` is the task body, callable from scripts too:
 
 Row-level problems (a broken JSON line, an empty text, a label outside the project's labels) skip the
 row and are reported with its number in ``row_errors`` (first 1000) and counted in ``skipped_rows``.
+
+Failure: a job that stops on an error (a reader error the survey missed, a database error, a bug)
+keeps nothing. In one transaction with marking it failed, its items are deleted (their annotations go
+with them), and so are the annotations it added to items it did not create (tracked per chunk in
+``ImportedAnnotation``), whose counters move back down. A retry then runs as a clean run would.
 
 Re-running a job (after a crash the reaper failed, via ``import_retry``) inserts nothing twice: the
 content hash makes the insert idempotent and imported annotations are unique per (item, source).
@@ -35,11 +41,13 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
+from annotation.imported import annotations_remove
 from common.api.errors import ApiError, Conflict
 from common.jobs import job_cancel, job_claim, job_fail, job_progress, job_requeue, job_succeed
+from common.models import JobStatus
 from ingestion.chunks import chunk_prepare, chunk_store, prefetch, quick_gil_handover, run_start
 from ingestion.inserts import relax_durability
-from ingestion.models import ImportJob
+from ingestion.models import ImportedAnnotation, ImportJob
 from ingestion.readers import FORMATS, ReaderError, format_from_name, read_chunks, survey
 from projects.models import Item, Project, TaskType
 
@@ -143,18 +151,27 @@ def import_create(
     options = {"text_field": text_field, "label_field": label_field, "annotator_field": annotator_field}
     if label_source:
         options["label_source"] = label_source
-    with transaction.atomic():
-        job = ImportJob.objects.create(
-            project=project,
-            file_name=file_name,
-            file_path=str(path),
-            file_size=size,
-            format=chosen,
-            options=options,
-            created_by=created_by,
-        )
-        if dispatch:
-            _dispatch(job)
+    job = None
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                project=project,
+                file_name=file_name,
+                file_path=str(path),
+                file_size=size,
+                format=chosen,
+                options=options,
+                created_by=created_by,
+            )
+            if dispatch:
+                _dispatch(job)
+    except BaseException:
+        # Nothing would ever remove the spooled file. A dispatch that fails on commit leaves a job
+        # that no worker will run, naming that file: it goes too (a no-op when the create rolled back).
+        if job is not None and job.pk is not None:
+            ImportJob.objects.filter(id=job.pk).delete()
+        path.unlink(missing_ok=True)
+        raise
     return job
 
 
@@ -208,20 +225,51 @@ def import_run(*, job_id: int) -> ImportJob | None:
                     still_running = job_progress(job=job, done=run.done, total=max(total, run.done))
                 if not still_running:
                     return job
-        job_succeed(job=job, progress_total=run.done)
+        with transaction.atomic():
+            ImportedAnnotation.objects.filter(job_id=job.id).delete()  # nothing left to undo
+            job_succeed(job=job, progress_total=run.done)
     except ReaderError as exc:
-        # The survey missed it (the spooled file changed, or a line file held only blank lines):
-        # undo this job's items so a bad file leaves none.
-        Item.objects.filter(import_job_id=job.id).delete()
-        job_fail(job=job, error=str(exc))
+        # The survey missed it (the spooled file changed, or a line file held only blank lines).
+        _fail_undone(job, f"{exc} Nothing of this import was kept.")
     except Exception:
         logger.exception("import %s failed", job.id)
-        job_fail(
-            job=job,
-            error="The import stopped on an unexpected error (it has been logged). It can be run again; "
-            "nothing will be imported twice.",
+        _fail_undone(
+            job,
+            "The import stopped on an unexpected error (it has been logged). Nothing of it was kept; "
+            "it can be run again.",
         )
     return job
+
+
+def _fail_undone(job: ImportJob, error: str) -> None:
+    """Undo everything the job inserted and fail it, in one transaction. Skipped when the job is no
+    longer this attempt's (reaped and retried meanwhile, or cancelled): its rows are not ours to undo."""
+    try:
+        with transaction.atomic():
+            owned = (
+                ImportJob.objects.select_for_update()
+                .filter(id=job.id, status=JobStatus.RUNNING, attempts=job.attempts)
+                .exists()
+            )
+            if not owned:
+                return
+            _undo(job)
+            job_fail(job=job, error=error, created_count=0, duplicate_count=0, annotation_count=0)
+    except Exception:
+        logger.exception("undoing import %s failed", job.id)
+        job_fail(
+            job=job,
+            error=f"{error} Undoing what it had inserted failed too (logged); run it again to finish it.",
+        )
+
+
+def _undo(job: ImportJob) -> None:
+    """Delete the annotations the job added to items it did not create (their counters move back),
+    then the job's items with their annotations. Call inside a transaction."""
+    tracked = ImportedAnnotation.objects.filter(job_id=job.id)
+    annotations_remove(ids=list(tracked.values_list("annotation_id", flat=True)))
+    tracked.delete()
+    Item.objects.filter(import_job_id=job.id).delete()
 
 
 def _chunks(job: ImportJob):

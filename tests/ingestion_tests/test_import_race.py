@@ -3,6 +3,7 @@ plain INSERT) meets the unique index, and the chunk falls back to ON CONFLICT wi
 from __future__ import annotations
 
 import threading
+import time
 
 import psycopg
 import pytest
@@ -22,14 +23,15 @@ def _raw_connection() -> psycopg.Connection:
     return psycopg.connect(**params)
 
 
-def _wait_until_blocked(watcher: psycopg.Connection, thread: threading.Thread) -> None:
-    """Poll (with queries, not sleeps) until a backend of this database waits on a row lock."""
-    for _ in range(100_000):
-        (waiting,) = watcher.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).fetchone()
-        if waiting or not thread.is_alive():
+def _wait_until_blocked(watcher: psycopg.Connection, thread: threading.Thread, pid: int) -> None:
+    """Poll, pausing 10 ms in the database between checks, until the import's backend ``pid`` waits on
+    a lock (or the import ended), for at most 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        row = watcher.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
+        if (row and row[0] == "Lock") or not thread.is_alive():
             return
+        watcher.execute("SELECT pg_sleep(0.01)")
     raise AssertionError("the import never waited on the other transaction")
 
 
@@ -48,15 +50,24 @@ def test_a_text_another_transaction_commits_mid_chunk_is_a_duplicate_not_an_erro
             [project.id, content_hash("shared")],
         )
 
+        backend: list[int] = []
+        connected = threading.Event()
+
         def run() -> None:
             try:
+                with connection.cursor() as cursor:  # this thread's own connection, the import's
+                    cursor.execute("SELECT pg_backend_pid()")
+                    backend.append(cursor.fetchone()[0])
+                connected.set()
                 import_run(job_id=job.id)
             finally:
+                connected.set()
                 connections.close_all()
 
         thread = threading.Thread(target=run)
         thread.start()
-        _wait_until_blocked(watcher, thread)
+        assert connected.wait(timeout=30) and backend, "the import thread did not connect"
+        _wait_until_blocked(watcher, thread, backend[0])
         other.commit()  # the import's plain INSERT now meets the committed "shared"
         thread.join(timeout=60)
     finally:

@@ -202,3 +202,19 @@ def test_the_survey_counts_rows_and_finds_bad_bytes_without_building_rows(write)
         survey(write("c.csv", "body\nx\n"), format="csv")
     with pytest.raises(ReaderError, match="no rows"):
         survey(write("d.csv", "text\n"), format="csv")
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ('{"text": "bad \\ud800"}', "text"),
+        ('{"text": "fine", "note": ["ok", {"deep": "\\udfff"}]}', "note"),
+        ('{"text": "fine", "\\ud83d": 1}', "'\\ud83d'"),
+    ],
+)
+def test_it_reports_a_string_that_cannot_be_utf8_as_a_row_error_with_its_field(write, line, field):
+    path = write("a.jsonl", '{"text": "caf\\u00e9 \\ud83d\\ude00"}\n' + line + "\n" + '{"text": "after"}\n')
+    records, errors, _ = read_all(path, "jsonl")
+    assert [text for _, text in ((n, r["text"]) for n, r in records)] == ["caf\u00e9 \U0001f600", "after"]
+    assert [e.row for e in errors] == [2]
+    assert f"field {field!r} holds a character that cannot be stored as UTF-8" in errors[0].message
