@@ -2,7 +2,10 @@
 
 The worker reports through engine callbacks that write to the run row at most about once a second
 (progress, heartbeat, a history point of the mean loss since the last write), and that notice a
-cancellation on the same write: ``job_progress`` returns False once the row is no longer running.
+cancellation on the same write: the conditional UPDATE touches nothing once the row is no longer running.
+Every long phase beats too (tokenizer, encoding, each evaluation batch, saving, each batch of the
+prediction insert), so the reaper, which fails a run whose heartbeat is older than
+JOB_HEARTBEAT_STALE_SECONDS, never takes a slow but healthy run for a dead one.
 """
 from __future__ import annotations
 
@@ -78,6 +81,9 @@ class RowReporter(engine.Callbacks):
         self._losses: list[float] = []  # since the last history point
         self._evals: dict = {}  # eval figures waiting for the next write
 
+    def on_phase(self, name: str) -> None:
+        self.beat()
+
     def on_start(self, total_steps: int) -> None:
         self.total = total_steps
         self._write(done=0)
@@ -91,8 +97,15 @@ class RowReporter(engine.Callbacks):
         self._evals.update({f"{split}_accuracy": metrics["accuracy"], f"{split}_macro_f1": metrics["macro_f1"]})
         self._maybe_write(force=False)
 
+    def on_eval_batch(self, split: str, done: int, total: int) -> None:
+        self.beat()
+
     def should_stop(self) -> bool:
         return self.cancelled
+
+    def beat(self) -> None:
+        """Keep the heartbeat fresh (throttled like progress) and notice a cancellation."""
+        self._maybe_write(force=False)
 
     def _maybe_write(self, *, force: bool) -> None:
         """At most one row write per interval: one history point (the mean loss since the last one,
@@ -144,7 +157,7 @@ def run_execute(*, run_id: int) -> TrainingRun | None:
         logger.exception("training run %s failed", run.id)
         return _fail(run, out_dir, f"Training failed: {type(exc).__name__}: {exc}")
     try:
-        _store_result(run, result, out_dir)
+        _store_result(run, result, out_dir, reporter)
     except Exception as exc:  # e.g. an item of the snapshot deleted with its project meanwhile
         logger.exception("storing the results of training run %s failed", run.id)
         return _fail(run, out_dir, f"Training finished but its results could not be stored: {exc}")
@@ -161,21 +174,32 @@ def _fail(run: TrainingRun, out_dir: Path, message: str) -> TrainingRun:
     return run
 
 
-def _store_result(run: TrainingRun, result: engine.RunResult, out_dir: Path) -> None:
+def _store_result(run: TrainingRun, result: engine.RunResult, out_dir: Path, reporter: RowReporter) -> None:
+    """Predictions and the succeeded row in one transaction: all of them or none.
+
+    The heartbeat is fresh (committed) when the transaction opens, and beats after each batch of
+    predictions. Those beats commit only with the transaction, but the first one locks the row, so a
+    reaper that finds the committed heartbeat stale waits for our commit and then sees the run
+    succeeded (PostgreSQL rechecks a locked row's condition), instead of failing a run still saving.
+    """
     test = result.metrics["test"]
     metrics = {**test, "val": result.metrics["val"], "test": test, "seconds": round(result.seconds, 2),
                "parameters": result.num_parameters, "vocab_size": result.vocab_size}
+    reporter.beat()
     with transaction.atomic():
-        Prediction.objects.bulk_create(
-            (
+        predictions = result.predictions
+        for start in range(0, len(predictions), PREDICTION_BATCH):
+            Prediction.objects.bulk_create(
                 Prediction(
                     run_id=run.id, item_id=p.item_id, split=p.split, label=p.label,
                     predicted=p.predicted, confidence=p.confidence,
                 )
-                for p in result.predictions
-            ),
-            batch_size=PREDICTION_BATCH,
-        )
+                for p in predictions[start:start + PREDICTION_BATCH]
+            )
+            reporter.beat()
+            if reporter.cancelled:  # cancelled while saving: leave nothing behind
+                transaction.set_rollback(True)
+                return
         stored = job_succeed(
             job=run,
             metrics=metrics,

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from training.engine import Callbacks, RunConfig, SnapshotError, TrainingCancelled, load_classifier, run
+from training.engine.callbacks import PHASES
 from training.engine.data import load_snapshot
 
 from .snapshots import TINY, toy_rows, write_snapshot
@@ -15,7 +16,15 @@ class Recorder(Callbacks):
         self.total = None
         self.steps: list[tuple[int, int, float]] = []
         self.evals: list[tuple[int, str, dict]] = []
+        self.phases: list[str] = []
+        self.eval_batches: list[tuple[str, int, int]] = []
         self.stop_at = stop_at
+
+    def on_phase(self, name):
+        self.phases.append(name)
+
+    def on_eval_batch(self, split, done, total):
+        self.eval_batches.append((split, done, total))
 
     def on_start(self, total_steps):
         self.total = total_steps
@@ -58,6 +67,24 @@ def test_it_learns_the_toy_task_and_reports_metrics_per_split(trained):
     assert test["per_class"]["negative"]["support"] == 24
     assert [(epoch, split) for epoch, split, _ in recorder.evals] == [(e, "val") for e in (1, 2, 3, 4)]
     assert result.device == "cpu fp32"
+
+
+def test_it_announces_every_long_phase_in_order(trained):
+    _, _, _, recorder = trained
+    assert recorder.phases == list(PHASES) == ["tokenizer", "encode", "train", "evaluate val", "evaluate test", "save"]
+
+
+def test_it_reports_each_evaluation_batch(trained):
+    """4 val evaluations during training, then val and test once more: 48 rows each, in one batch of 64."""
+    _, _, _, recorder = trained
+    assert recorder.eval_batches == [("val", 48, 48)] * 5 + [("test", 48, 48)]
+
+
+def test_it_reports_every_batch_of_a_long_evaluation(toy_snapshot, tmp_path):
+    recorder = Recorder()
+    run(toy_snapshot, tmp_path / "out", RunConfig.from_options({**TINY, "epochs": 1, "batch_size": 2}), recorder)
+    test = [(done, total) for split, done, total in recorder.eval_batches if split == "test"]
+    assert test == [(done, 48) for done in range(8, 49, 8)]  # eval batches are 4 × the train batch
 
 
 def test_it_predicts_every_val_and_test_item_once(trained):

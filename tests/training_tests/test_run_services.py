@@ -1,12 +1,17 @@
 """run_create / run_execute / run_cancel against a version snapshot written by the test."""
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from common.api.errors import ApiError, Conflict
-from common.jobs import job_cancel, job_claim
+from common.jobs import job_cancel, job_claim, jobs_reap_stale
 from common.models import JobStatus
+from curation.selectors import version_snapshot_dir
 from tests.factories import make_project
+from training import engine
+from training import services as training_services
 from training.models import Prediction, TrainingRun
 from training.services import RowReporter, run_cancel, run_create, run_execute
 
@@ -138,3 +143,87 @@ def test_the_reporter_does_not_let_evaluations_bypass_the_throttle(project, make
         reporter.on_eval(step, step, "val", {"accuracy": 0.5, "macro_f1": 0.5})  # tiny epochs, one eval each
     run.refresh_from_db()
     assert run.history == [] and run.progress_done == 0
+
+
+def _stale(run) -> None:
+    """Age the heartbeat past the reaper's threshold, as a long phase without beats would."""
+    TrainingRun.objects.filter(id=run.id).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+
+
+def _heartbeat(run):
+    return TrainingRun.objects.values_list("heartbeat_at", flat=True).get(id=run.id)
+
+
+@pytest.mark.parametrize("hook", ["phase", "eval_batch"])
+def test_the_reporter_beats_the_heart_in_every_long_phase(project, make_version, hook):
+    run = job_claim(model=TrainingRun, job_id=run_create(version=make_version(project), config=TINY).id)
+    reporter = RowReporter(run, interval_s=0)
+    _stale(run)
+    before = timezone.now()
+    if hook == "phase":
+        reporter.on_phase("tokenizer")
+    else:
+        reporter.on_eval_batch("test", 64, 1000)
+    assert _heartbeat(run) >= before
+    assert jobs_reap_stale() == 0
+
+
+def test_the_reporter_throttles_phase_beats(project, make_version):
+    run = job_claim(model=TrainingRun, job_id=run_create(version=make_version(project), config=TINY).id)
+    reporter = RowReporter(run, interval_s=3600)
+    reporter.on_start(10)  # a write: the next beat is an hour away
+    _stale(run)
+    reporter.on_phase("evaluate val")
+    for done in range(1, 100):
+        reporter.on_eval_batch("val", done, 100)
+    assert _heartbeat(run) < timezone.now() - timedelta(minutes=59)
+
+
+class BeatLog(RowReporter):
+    """A reporter that notes the run's heartbeat at every beat and can cancel the run at the n-th."""
+
+    def __init__(self, run, *, cancel_at: int | None = None):
+        super().__init__(run, interval_s=0)
+        self.cancel_at = cancel_at
+        self.beats = []
+
+    def beat(self):
+        if self.cancel_at is not None and len(self.beats) + 1 == self.cancel_at:
+            job_cancel(job=self.run)
+        super().beat()
+        self.beats.append(_heartbeat(self.run))
+
+
+@pytest.fixture
+def trained_result(project, make_version, tmp_path):
+    version = make_version(project)
+    run = job_claim(model=TrainingRun, job_id=run_create(version=version, config=TINY).id)
+    result = engine.run(version_snapshot_dir(version), tmp_path / "out", engine.RunConfig.from_options(TINY), None)
+    return run, result, tmp_path / "out"
+
+
+def test_it_beats_the_heart_between_batches_of_the_prediction_insert(trained_result, monkeypatch):
+    run, result, out = trained_result
+    monkeypatch.setattr(training_services, "PREDICTION_BATCH", 10)
+    reporter = BeatLog(run)
+    started = timezone.now()
+    training_services._store_result(run, result, out, reporter)
+    assert len(reporter.beats) == 1 + 10  # before the transaction, then after each of 96 / 10 batches
+    assert all(beat >= started for beat in reporter.beats)
+    assert reporter.beats == sorted(reporter.beats)
+    run.refresh_from_db()
+    assert run.status == JobStatus.SUCCEEDED
+    assert Prediction.objects.filter(run=run).count() == 96
+
+
+def test_a_run_cancelled_during_the_prediction_insert_stores_nothing(trained_result, monkeypatch):
+    run, result, out = trained_result
+    monkeypatch.setattr(training_services, "PREDICTION_BATCH", 10)
+    # Cancelled by the user as the insert begins (a cancel from this connection inside the insert's
+    # transaction would roll back with it; the user's comes from another).
+    reporter = BeatLog(run, cancel_at=1)
+    training_services._store_result(run, result, out, reporter)
+    assert len(reporter.beats) == 2  # stopped at the first batch's beat, not after all ten
+    run.refresh_from_db()
+    assert run.status == JobStatus.CANCELLED
+    assert not Prediction.objects.filter(run=run).exists()

@@ -74,9 +74,12 @@ def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbac
     seed_everything(config.train.seed)
     snapshot = load_snapshot(Path(snapshot_dir))
     max_length = config.model.max_length
+    # One call into the tokenizers library each, no hook inside: the phase marks bracket them.
+    callbacks.on_phase("tokenizer")
     tokenizer = train_tokenizer(
         snapshot.splits["train"].texts, vocab_size=config.model.vocab_size, max_length=max_length
     )
+    callbacks.on_phase("encode")
     encoded = {name: _encoded(snapshot, name, tokenizer, max_length) for name in snapshot.splits}
 
     model = TransformerClassifier(config.model, vocab_size=tokenizer.get_vocab_size(), num_labels=len(snapshot.labels))
@@ -89,13 +92,18 @@ def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbac
         device=device,
         callbacks=callbacks,
     )
+    callbacks.on_phase("train")
     history = trainer.fit()
 
     metrics: dict[str, dict] = {}
     predictions: list[ItemPrediction] = []
     eval_batch = config.train.batch_size * 4  # no gradients kept: bigger batches fit
     for split in EVAL_SPLITS:
-        result = evaluate(model, encoded[split], snapshot.labels, device=device, batch_size=eval_batch)
+        callbacks.on_phase(f"evaluate {split}")
+        result = evaluate(
+            model, encoded[split], snapshot.labels, device=device, batch_size=eval_batch,
+            on_batch=lambda done, total, split=split: callbacks.on_eval_batch(split, done, total),
+        )
         metrics[split] = result.metrics
         part = snapshot.splits[split]
         predictions.extend(
@@ -114,6 +122,7 @@ def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbac
     if callbacks.should_stop():
         raise TrainingCancelled("stopped during evaluation")
 
+    callbacks.on_phase("save")
     artifacts = save_artifacts(
         Path(out_dir), model=model, tokenizer=tokenizer, config=config, labels=snapshot.labels, metrics=metrics
     )

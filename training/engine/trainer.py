@@ -1,14 +1,16 @@
 """The training loop (minGPT's Trainer shape) and evaluation.
 
 The loop reports through ``Callbacks``: ``on_start(total_steps)``, ``on_step(step, epoch, loss)``
-after every optimiser step, ``on_eval(step, epoch, split, metrics)`` after each val evaluation, and
-asks ``should_stop()`` after every step: True ends the run with ``TrainingCancelled``. Callbacks must
+after every optimiser step, ``on_eval_batch(split, done, total)`` after each evaluation batch,
+``on_eval(step, epoch, split, metrics)`` after each val evaluation, and asks ``should_stop()`` after
+every step: True ends the run with ``TrainingCancelled``. Callbacks must
 be cheap or throttle themselves (the Celery task writes to its row at most about once a second).
 """
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,13 +69,21 @@ class Evaluation:
 
 @torch.no_grad()
 def evaluate(
-    model: TransformerClassifier, data: Encoded, labels: list[str], *, device: torch.device, batch_size: int
+    model: TransformerClassifier,
+    data: Encoded,
+    labels: list[str],
+    *,
+    device: torch.device,
+    batch_size: int,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
+    """Scores every row; ``on_batch(done, total)`` after each batch (a long evaluation keeps a heartbeat)."""
     was_training = model.training
     model.eval()
     counts = ConfusionCounts(len(labels))
     predicted = np.zeros(len(data), dtype=np.int64)
     confidence = np.zeros(len(data), dtype=np.float32)
+    done = 0
     for rows, ids, mask, targets in batches(data, batch_size):
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=uses_bf16(device)):
             logits = model(ids.to(device), mask.to(device))  # [B, C]
@@ -83,6 +93,9 @@ def evaluate(
         counts.update(predicted=index.numpy(), target=targets.numpy())
         predicted[rows.numpy()] = index.numpy()
         confidence[rows.numpy()] = best.cpu().numpy()
+        done += len(rows)
+        if on_batch is not None:
+            on_batch(done, len(data))
     model.train(was_training)
     return Evaluation(counts.compute(labels), predicted, confidence)
 
@@ -171,7 +184,10 @@ class Trainer:
     def _evaluate_val(self, step: int, epoch: int) -> None:
         if not len(self.val_data):
             return
-        result = evaluate(self.model, self.val_data, self.labels, device=self.device, batch_size=self.config.batch_size * 4)
+        result = evaluate(
+            self.model, self.val_data, self.labels, device=self.device, batch_size=self.config.batch_size * 4,
+            on_batch=lambda done, total: self.callbacks.on_eval_batch("val", done, total),
+        )
         # The figures ride on the point of this step, so the loss chart keeps one series.
         self._flush(step, epoch)
         self.history[-1].update(val_accuracy=result.metrics["accuracy"], val_macro_f1=result.metrics["macro_f1"])
