@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE, CAN_REVIEW
-from common.api.access import project_check, project_for_user
+from common.api.access import object_for_user, project_for_user
 from common.api.errors import ApiError
 from common.api.pagination import keyset_page
 from common.jobs import job_payload
@@ -24,15 +23,13 @@ from training.models import TrainingRun
 
 def run_for_user(*, user, run_id, roles=None) -> TrainingRun:
     """The run if its project is visible to the user (404 otherwise) and the role fits (403 otherwise)."""
-    try:
-        run = TrainingRun.objects.select_related("project", "version").get(id=int(run_id))
-    except (TrainingRun.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Run not found, or not yours.") from None
-    try:
-        project_check(user=user, project=run.project, roles=roles)
-    except NotFound:
-        raise NotFound("Run not found, or not yours.") from None
-    return run
+    return object_for_user(
+        user=user,
+        queryset=TrainingRun.objects.select_related("project", "version"),
+        object_id=run_id,
+        noun="Run",
+        roles=roles,
+    )
 
 
 def _version(run: TrainingRun) -> dict:

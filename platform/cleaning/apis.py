@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE
 from cleaning import selectors, services
 from cleaning.models import CleaningRevert, CleaningRun
-from common.api.access import project_check, project_for_user
+from common.api.access import object_for_user, project_for_user
 from common.api.pagination import keyset_page
 from common.jobs import job_payload
 
@@ -65,25 +64,20 @@ def run_payload(run: CleaningRun) -> dict:
 
 
 def _run_for_manager(user, run_id: int) -> CleaningRun:
-    run = selectors.cleaning_run_get(run_id=run_id)
-    if run is None:
-        raise NotFound("Cleaning run not found, or not yours.")
-    try:
-        project_check(user=user, project=run.project, roles=CAN_MANAGE)
-    except NotFound:
-        raise NotFound("Cleaning run not found, or not yours.") from None
-    return run
+    return object_for_user(
+        user=user, queryset=selectors.cleaning_runs(), object_id=run_id, noun="Cleaning run", roles=CAN_MANAGE
+    )
 
 
 def _revert_for_manager(user, revert_id: int) -> CleaningRevert:
-    revert = selectors.cleaning_revert_get(revert_id=revert_id)
-    if revert is None:
-        raise NotFound("Cleaning revert not found, or not yours.")
-    try:
-        project_check(user=user, project=revert.run.project, roles=CAN_MANAGE)
-    except NotFound:
-        raise NotFound("Cleaning revert not found, or not yours.") from None
-    return revert
+    return object_for_user(
+        user=user,
+        queryset=CleaningRevert.objects.select_related("run__project"),
+        object_id=revert_id,
+        noun="Cleaning revert",
+        roles=CAN_MANAGE,
+        project_of=lambda revert: revert.run.project,
+    )
 
 
 class CleaningRunListCreateApi(APIView):

@@ -17,8 +17,13 @@ def cleaning_runs_of_project(*, project: Project) -> QuerySet[CleaningRun]:
     return _with_reverts().filter(project=project)
 
 
+def cleaning_runs():
+    """Runs with their project and reverts fetched, for permission-checked lookups."""
+    return _with_reverts().select_related("project")
+
+
 def cleaning_run_get(*, run_id: int) -> CleaningRun | None:
-    return _with_reverts().select_related("project").filter(id=run_id).first()
+    return cleaning_runs().filter(id=run_id).first()
 
 
 def cleaning_revert_get(*, revert_id: int) -> CleaningRevert | None:

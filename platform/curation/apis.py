@@ -13,13 +13,12 @@ import pyarrow as pa
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE, CAN_REVIEW
-from common.api.access import project_check, project_for_user
+from common.api.access import object_for_user, project_for_user
 from common.api.errors import ApiError, Conflict
 from common.api.pagination import keyset_page
 from common.models import JobStatus
@@ -42,15 +41,13 @@ EXPORT_SPLITS = ("all", *SPLITS)
 def version_for_user(*, user, version_id, roles=None) -> DatasetVersion:
     """The version if its project is visible to the user (404 otherwise) and the user holds one of
     ``roles`` there (403 otherwise)."""
-    try:
-        version = DatasetVersion.objects.select_related("project").get(id=int(version_id))
-    except (DatasetVersion.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Version not found, or not yours.") from None
-    try:
-        project_check(user=user, project=version.project, roles=roles)
-    except NotFound:
-        raise NotFound("Version not found, or not yours.") from None
-    return version
+    return object_for_user(
+        user=user,
+        queryset=DatasetVersion.objects.select_related("project"),
+        object_id=version_id,
+        noun="Version",
+        roles=roles,
+    )
 
 
 def _built_snapshot(version: DatasetVersion):

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE
-from common.api.access import project_check, project_for_user
+from common.api.access import object_for_user, project_for_user
 from common.api.errors import ApiError
 from common.api.pagination import keyset_page
 from common.jobs import job_payload
@@ -56,14 +55,13 @@ class ImportOutput(serializers.Serializer):
 
 
 def _import_for_user(request, import_id) -> ImportJob:
-    job = selectors.import_get(import_id=import_id)
-    if job is None:
-        raise NotFound("Import not found, or not yours.")
-    try:
-        project_check(user=request.user, project=job.project, roles=CAN_MANAGE)
-    except NotFound:
-        raise NotFound("Import not found, or not yours.") from None
-    return job
+    return object_for_user(
+        user=request.user,
+        queryset=ImportJob.objects.select_related("project"),
+        object_id=import_id,
+        noun="Import",
+        roles=CAN_MANAGE,
+    )
 
 
 class ImportListCreateApi(APIView):

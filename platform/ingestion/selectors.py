@@ -9,8 +9,3 @@ def import_list(*, project: Project) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(project=project)
 
 
-def import_get(*, import_id) -> ImportJob | None:
-    try:
-        return ImportJob.objects.select_related("project").get(id=int(import_id))
-    except (ImportJob.DoesNotExist, ValueError, TypeError):
-        return None
