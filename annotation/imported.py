@@ -62,14 +62,22 @@ def annotations_import(
             raise ValueError("An imported annotation needs a source name.")
         wanted.setdefault((item_id, source), value)
     _check_values(project, wanted.values())
-    if connection.vendor == "postgresql":
-        pairs = _insert_postgres(project_id=project.id, wanted=wanted)
-    else:
-        pairs = _insert_orm(project_id=project.id, wanted=wanted)
+    # Atomic even for a caller in autocommit: the PostgreSQL path stages rows in a temp table that is
+    # emptied ON COMMIT, so outside a transaction the COPY's own commit would empty it unseen.
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            pairs = _insert_postgres(project_id=project.id, wanted=wanted)
+        else:
+            pairs = _insert_orm(project_id=project.id, wanted=wanted)
+        per_item = Counter(item_id for _, item_id in pairs)
+        _bump(_deltas(per_item, counted or {}))
     if created is not None:
         created.extend(pairs)
-    per_item = Counter(item_id for _, item_id in pairs)
-    counted = counted or {}
+    return sum(per_item.values())
+
+
+def _deltas(per_item: Counter, counted: Mapping[int, int]) -> dict[int, int]:
+    """How far each item's counter must move: what was created, less what the caller already counted."""
     deltas: dict[int, int] = {}
     for item_id, n in per_item.items():
         if n != counted.get(item_id, 0):
@@ -77,8 +85,7 @@ def annotations_import(
     for item_id, n in counted.items():
         if n and item_id not in per_item:
             deltas[item_id] = -n
-    _bump(deltas)
-    return sum(per_item.values())
+    return deltas
 
 
 def _check_values(project: Project, values) -> None:

@@ -60,7 +60,8 @@ def items_insert_new(
     if connection.vendor == "postgresql":
         if payload is None:
             payload = copy_payload(entries, counts)
-        return _insert_postgres(project_id=project_id, job_id=job_id, payload=payload)
+        with transaction.atomic():  # the staging temp table is emptied ON COMMIT: never autocommit here
+            return _insert_postgres(project_id=project_id, job_id=job_id, payload=payload)
     return _insert_orm(project_id=project_id, job_id=job_id, entries=entries, counts=counts or {})
 
 
