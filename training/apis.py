@@ -15,6 +15,7 @@ from accounts.roles import CAN_MANAGE, CAN_REVIEW
 from common.api.access import object_for_user, project_for_user
 from common.api.errors import ApiError
 from common.api.pagination import keyset_page
+from common.api.serializers import JobOutput
 from common.jobs import job_payload
 from curation.apis import version_for_user
 from training import selectors, services
@@ -52,7 +53,7 @@ def _metrics_summary(metrics: dict) -> dict:
     }
 
 
-class RunSummaryOutput(serializers.Serializer):
+class RunSummaryOutput(JobOutput):
     """A run in lists: job fields, version with its quality headline, config, headline metrics."""
 
     def to_representation(self, run: TrainingRun) -> dict:

@@ -11,25 +11,11 @@ from cleaning import selectors, services
 from cleaning.models import CleaningRevert, CleaningRun
 from common.api.access import object_for_user, project_for_user
 from common.api.pagination import keyset_page
+from common.api.serializers import JobOutput
 from common.jobs import job_payload
 
 
-class CleaningProgressSerializer(serializers.Serializer):
-    done = serializers.IntegerField()
-    total = serializers.IntegerField()
-
-
-class CleaningJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.CharField()
-    progress = CleaningProgressSerializer()
-    error = serializers.CharField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-
-
-class CleaningRevertOutput(CleaningJobSerializer):
+class CleaningRevertOutput(JobOutput):
     run = serializers.IntegerField()
 
 
@@ -39,7 +25,7 @@ class CleaningStepCountSerializer(serializers.Serializer):
     excluded = serializers.IntegerField()
 
 
-class CleaningRunOutput(CleaningJobSerializer):
+class CleaningRunOutput(JobOutput):
     project = serializers.IntegerField()
     steps = CleaningStepCountSerializer(many=True, help_text="Per step: op, changed, excluded and extra counts (pii, ...).")
     spec = serializers.ListField(child=serializers.DictField(), help_text="The steps as run, defaults filled in.")

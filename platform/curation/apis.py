@@ -21,6 +21,7 @@ from accounts.roles import CAN_MANAGE, CAN_REVIEW
 from common.api.access import object_for_user, project_for_user
 from common.api.errors import ApiError, Conflict
 from common.api.pagination import keyset_page
+from common.api.serializers import JobOutput
 from common.models import JobStatus
 from curation import quality as quality_mod
 from curation import selectors, services
@@ -63,14 +64,10 @@ def _built_snapshot(version: DatasetVersion):
     return folder
 
 
-class VersionOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+class VersionOutput(JobOutput):
     project = serializers.IntegerField(source="project_id")
     number = serializers.IntegerField()
     name = serializers.CharField()
-    status = serializers.CharField()
-    progress = serializers.SerializerMethodField()
-    error = serializers.SerializerMethodField()
     consolidation = serializers.CharField()
     split = serializers.JSONField()
     seed = serializers.IntegerField()
@@ -78,15 +75,6 @@ class VersionOutput(serializers.Serializer):
     counts = serializers.JSONField()
     quality = serializers.JSONField()
     created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-
-    def get_progress(self, version) -> dict:
-        return {"done": version.progress_done, "total": version.progress_total}
-
-    def get_error(self, version) -> str | None:
-        return version.error or None
 
 
 class VersionSummaryOutput(VersionOutput):

@@ -11,22 +11,16 @@ from accounts.roles import CAN_MANAGE
 from common.api.access import object_for_user, project_for_user
 from common.api.errors import ApiError
 from common.api.pagination import keyset_page
+from common.api.serializers import JobOutput
 from common.jobs import job_payload
 from ingestion import selectors, services
 from ingestion.models import ImportJob
 from ingestion.readers import FORMATS
 
 
-class ImportOutput(serializers.Serializer):
+class ImportOutput(JobOutput):
     """The job object of API.md plus the import's own figures."""
 
-    id = serializers.IntegerField()
-    status = serializers.CharField()
-    progress = serializers.DictField(child=serializers.IntegerField())
-    error = serializers.CharField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
     project = serializers.IntegerField()
     file_name = serializers.CharField()
     file_size = serializers.IntegerField()
