@@ -225,3 +225,27 @@ class AnnotationListApi(APIView):
             lambda rows: self.OutputSerializer(selectors.annotation_rows(rows), many=True).data,
             descending=True,
         )
+
+
+class ItemOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    raw_text = serializers.CharField()
+    meta = serializers.JSONField()
+    excluded_reason = serializers.CharField()
+    annotation_count = serializers.IntegerField()
+
+
+class ItemListApi(APIView):
+    """Managers and reviewers browse items: ``?search=`` (substring), ``?excluded=true|false``,
+    ``?label=`` (items with an annotation carrying that label)."""
+
+    @extend_schema(responses=ItemOutput(many=True))
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
+        params = request.query_params
+        excluded = {"true": True, "1": True, "false": False, "0": False}.get(params.get("excluded", ""))
+        items = selectors.item_list(
+            project=project, search=params.get("search", ""), excluded=excluded, label=params.get("label", "")
+        )
+        return keyset_page(request, items, lambda rows: ItemOutput(rows, many=True).data)

@@ -105,3 +105,19 @@ def annotation_list(*, project: Project, user: User | None = None) -> QuerySet[A
 def annotation_rows(annotations) -> list[dict]:
     """List rows: the annotation plus the item's text (fetched with it, no extra query)."""
     return [{**annotation_row(a), "text": a.item.text} for a in annotations]
+
+
+def item_list(*, project: Project, search: str = "", excluded: bool | None = None, label: str = ""):
+    """A project's items for browsing: ``search`` (substring of the text), ``excluded`` (True: only
+    excluded items, False: only included), ``label`` (items with an annotation carrying that label,
+    a semi-join on the (project, label) index; no DISTINCT over JSON)."""
+    items = Item.objects.filter(project=project)
+    if search:
+        items = items.filter(text__icontains=search)
+    if excluded is True:
+        items = items.exclude(excluded_reason="")
+    elif excluded is False:
+        items = items.filter(excluded_reason="")
+    if label:
+        items = items.filter(id__in=Annotation.objects.filter(project_id=project.id, label=label).values("item_id"))
+    return items

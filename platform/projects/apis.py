@@ -3,12 +3,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import CAN_MANAGE, CAN_REVIEW, Role
+from accounts.roles import CAN_MANAGE, Role
 from common.api.access import project_for_user, projects_visible_to
 from common.api.errors import ApiError
 from common.api.pagination import keyset_page
 from projects import services
-from projects.models import Item, Membership, Project, TaskType
+from projects.models import Membership, Project, TaskType
 
 
 class ProjectOutput(serializers.ModelSerializer):
@@ -107,41 +107,3 @@ class MemberListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         membership = services.membership_add(project=project, **data.validated_data)
         return Response(MembershipOutput(membership).data, status=status.HTTP_201_CREATED)
-
-
-class ItemOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-    raw_text = serializers.CharField()
-    meta = serializers.JSONField()
-    excluded_reason = serializers.CharField()
-    annotation_count = serializers.IntegerField()
-
-
-class ItemListApi(APIView):
-    """Managers and reviewers browse items: ``?search=`` (substring), ``?excluded=true|false``,
-    ``?label=`` (items with an annotation carrying that label)."""
-
-    @extend_schema(responses=ItemOutput(many=True))
-    def get(self, request, project_id: int):
-        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
-        items = Item.objects.filter(project=project)
-        params = request.query_params
-        if params.get("search"):
-            items = items.filter(text__icontains=params["search"])
-        excluded = params.get("excluded")
-        if excluded in ("true", "1"):
-            items = items.exclude(excluded_reason="")
-        elif excluded in ("false", "0"):
-            items = items.filter(excluded_reason="")
-        if params.get("label"):
-            # A semi-join through the annotation table by label; no DISTINCT over JSON.
-            items = items.filter(id__in=_items_with_label(project.id, params["label"]))
-        return keyset_page(request, items, lambda rows: ItemOutput(rows, many=True).data)
-
-
-def _items_with_label(project_id: int, label: str):
-    from django.apps import apps
-
-    annotation = apps.get_model("annotation", "Annotation")
-    return annotation.objects.filter(project_id=project_id, label=label).values("item_id")

@@ -6,5 +6,4 @@ urlpatterns = [
     path("projects", apis.ProjectListCreateApi.as_view(), name="projects"),
     path("projects/<int:project_id>", apis.ProjectDetailApi.as_view(), name="project"),
     path("projects/<int:project_id>/members", apis.MemberListCreateApi.as_view(), name="project-members"),
-    path("projects/<int:project_id>/items", apis.ItemListApi.as_view(), name="project-items"),
 ]

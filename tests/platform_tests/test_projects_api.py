@@ -110,3 +110,21 @@ def test_only_managers_list_members(request, client_for, project, persona, statu
     with django_assert_max_num_queries(5):
         response = client_for(user).get(f"/api/v1/projects/{project.id}/members")
     assert response.status_code == status
+
+
+def test_items_filter_by_label_and_exclusion(client_for, project, manager):
+    from annotation.imported import annotations_import
+    from projects.models import Item
+
+    alpha, beta, gamma = factories.make_items(project, ["alpha", "beta", "gamma"])
+    annotations_import(project=project, rows=[(alpha.id, "gold", {"label": "positive"}),
+                                              (beta.id, "gold", {"label": "negative"})])
+    Item.objects.filter(id=gamma.id).update(excluded_reason="too short")
+    client = client_for(manager)
+
+    def texts(query):
+        return [i["text"] for i in client.get(f"/api/v1/projects/{project.id}/items?{query}").json()["results"]]
+
+    assert texts("label=positive") == ["alpha"]
+    assert texts("excluded=true") == ["gamma"]
+    assert texts("excluded=false") == ["alpha", "beta"]
