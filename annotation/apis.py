@@ -16,9 +16,9 @@ from rest_framework.views import APIView
 from accounts.roles import CAN_ANNOTATE, CAN_REVIEW, Role
 from annotation import selectors, services
 from annotation.models import Review
-from common.api.access import item_for_user, project_for_user
-from common.api.errors import ApiError
 from common.api.pagination import keyset_page
+from common.errors import Invalid
+from projects.access import item_for_user, project_for_user
 
 MAX_EXCLUDE = 100
 
@@ -30,11 +30,11 @@ def _exclude_ids(request) -> list[int]:
         query = request.query_params.get("exclude", "")
         raw = [part for part in query.split(",") if part.strip()]
     if not isinstance(raw, list) or len(raw) > MAX_EXCLUDE:
-        raise ApiError(f"exclude must be a list of at most {MAX_EXCLUDE} item ids.", fields={"exclude": ["Invalid."]})
+        raise Invalid(f"exclude must be a list of at most {MAX_EXCLUDE} item ids.", fields={"exclude": ["Invalid."]})
     try:
         return [int(i) for i in raw]
     except (TypeError, ValueError):
-        raise ApiError("exclude must hold item ids (integers).", fields={"exclude": ["Not an integer."]}) from None
+        raise Invalid("exclude must hold item ids (integers).", fields={"exclude": ["Not an integer."]}) from None
 
 
 class ItemNextApi(APIView):

@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from accounts.roles import CAN_REVIEW
 from annotation import quality_selectors
 from annotation.agreement import LEVELS, NonNumericLabels
-from common.api.access import project_for_user
-from common.api.errors import ApiError
+from common.errors import Invalid
+from projects.access import project_for_user
 
 WEIGHTS = {"none": None, "linear": "linear", "quadratic": "quadratic"}
 
@@ -20,7 +20,7 @@ def _choice(request, name: str, choices, default: str) -> str:
     value = request.query_params.get(name) or default
     if value not in choices:
         message = f"{name} must be one of {', '.join(choices)}."
-        raise ApiError(message, code=f"invalid_{name}", fields={name: [message]})
+        raise Invalid(message, code=f"invalid_{name}", fields={name: [message]})
     return value
 
 
@@ -92,5 +92,5 @@ class ProjectAgreementApi(APIView):
             report = quality_selectors.project_agreement(project=project, level=level, weights=weights)
         except NonNumericLabels as exc:
             message = f"level=ratio needs numeric labels (a true zero); these are not numbers: {', '.join(exc.labels[:5])}."
-            raise ApiError(message, code="non_numeric_labels", fields={"level": [message]}) from None
+            raise Invalid(message, code="non_numeric_labels", fields={"level": [message]}) from None
         return Response(self.OutputSerializer(report).data)

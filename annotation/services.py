@@ -36,7 +36,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import User
 from annotation.models import Annotation, Lease, Review, Skip
 from annotation.strategies import FewestAnnotationsFirst, QueueStrategy, ScrambledId
-from common.api.errors import ApiError, Conflict
+from common.errors import Conflict, Invalid
 from projects.models import Item, Project, TaskType
 
 DEFAULT_STRATEGY = FewestAnnotationsFirst()
@@ -49,8 +49,8 @@ _MAX_CLAIM_ROUNDS = 50
 # ---------------------------------------------------------------------------------------------- values
 
 
-def _invalid(message: str, *, code: str = "invalid_value") -> ApiError:
-    return ApiError(message, code=code, fields={"value": [message]})
+def _invalid(message: str, *, code: str = "invalid_value") -> Invalid:
+    return Invalid(message, code=code, fields={"value": [message]})
 
 
 def annotation_value_clean(*, project: Project, value, text: str) -> tuple[dict, str]:
@@ -58,7 +58,7 @@ def annotation_value_clean(*, project: Project, value, text: str) -> tuple[dict,
 
     Shapes by task type: classification ``{"label": l}``; multilabel ``{"labels": [l, ...]}`` (distinct,
     may be empty: "none applies"); spans ``{"spans": [{start, end, label}]}`` with
-    ``0 <= start < end <= len(text)``. Every label must be one of the project's. ApiError (400) otherwise.
+    ``0 <= start < end <= len(text)``. Every label must be one of the project's. Invalid (400) otherwise.
     """
     labels = set(project.labels)
     if not isinstance(value, dict):
@@ -423,7 +423,7 @@ def review_create(*, item: Item, reviewer: User, verdict: str, value=None) -> Re
     """A reviewer's verdict: ``accept`` (no value) or ``correct`` with the adjudicated value, validated
     like an annotation. Reviews are append-only; the latest one is the item's verdict."""
     if verdict not in Review.Verdict.values:
-        raise ApiError(f"verdict must be one of {', '.join(Review.Verdict.values)}.", fields={"verdict": ["Unknown."]})
+        raise Invalid(f"verdict must be one of {', '.join(Review.Verdict.values)}.", fields={"verdict": ["Unknown."]})
     label = ""
     if verdict == Review.Verdict.CORRECT:
         if value is None:

@@ -12,25 +12,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE, CAN_REVIEW
-from common.api.access import object_for_user, project_for_user
-from common.api.errors import ApiError
 from common.api.pagination import keyset_page
 from common.api.serializers import JobOutput
+from common.errors import Invalid
 from common.jobs import job_payload
-from curation.apis import version_for_user
+from curation.access import version_for_user
+from projects.access import project_for_user
 from training import selectors, services
+from training.access import run_for_user
 from training.models import TrainingRun
-
-
-def run_for_user(*, user, run_id, roles=None) -> TrainingRun:
-    """The run if its project is visible to the user (404 otherwise) and the role fits (403 otherwise)."""
-    return object_for_user(
-        user=user,
-        queryset=TrainingRun.objects.select_related("project", "version"),
-        object_id=run_id,
-        noun="Run",
-        roles=roles,
-    )
 
 
 def _version(run: TrainingRun) -> dict:
@@ -96,7 +86,7 @@ class RunCreateApi(APIView):
     def post(self, request, version_id: int):
         version = version_for_user(user=request.user, version_id=version_id, roles=CAN_MANAGE)
         if not isinstance(request.data, dict):
-            raise ApiError("Send the run options as a JSON object.")
+            raise Invalid("Send the run options as a JSON object.")
         # The engine validates every option by name and range (unknown ones included): no silent drop.
         run = services.run_create(version=version, config=dict(request.data), created_by=request.user)
         return Response(RunOutput(run).data, status=status.HTTP_202_ACCEPTED)
@@ -152,7 +142,7 @@ class PredictionListApi(APIView):
         run = run_for_user(user=request.user, run_id=run_id, roles=CAN_REVIEW)
         split = request.query_params.get("split") or None
         if split is not None and split not in selectors.PREDICTION_SPLITS:
-            raise ApiError(
+            raise Invalid(
                 f"split must be one of {', '.join(selectors.PREDICTION_SPLITS)}.", fields={"split": ["Unknown split."]}
             )
         correct = _boolean(request.query_params.get("correct"), "correct")
@@ -167,4 +157,4 @@ def _boolean(raw: str | None, name: str) -> bool | None:
         return True
     if raw.lower() in ("false", "0"):
         return False
-    raise ApiError(f"{name} must be true or false.", fields={name: ["Not a boolean."]})
+    raise Invalid(f"{name} must be true or false.", fields={name: ["Not a boolean."]})

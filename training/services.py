@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.api.errors import ApiError, Conflict
+from common.errors import Conflict, Invalid
 from common.jobs import job_cancel, job_claim, job_fail, job_succeed
 from common.models import JobStatus
 from curation.models import DatasetVersion
@@ -45,14 +45,14 @@ def run_create(*, version: DatasetVersion, config: dict, created_by=None) -> Tra
             code="version_not_built",
         )
     if version.project.task_type != TaskType.CLASSIFICATION:
-        raise ApiError(
+        raise Invalid(
             f"Training supports single-label classification; this project is {version.project.task_type}.",
             code="unsupported_task_type",
         )
     try:
         resolved = engine.RunConfig.from_options(config)
     except engine.ConfigError as exc:
-        raise ApiError(f"The training config is not valid: {exc}", fields=exc.fields) from None
+        raise Invalid(f"The training config is not valid: {exc}", fields=exc.fields) from None
     run = TrainingRun.objects.create(
         project_id=version.project_id,
         version=version,

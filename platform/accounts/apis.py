@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.services import token_for, user_create
-from common.api.errors import ApiError
+from common.errors import Forbidden, Invalid
 
 
 class UserOutput(serializers.Serializer):
@@ -29,7 +29,7 @@ class CredentialsInput(serializers.Serializer):
 def _authenticate(request, data) -> object:
     user = authenticate(request, username=data["username"], password=data["password"])
     if user is None or not user.is_active:
-        raise ApiError("Wrong username or password.", code="invalid_credentials", status_code=400)
+        raise Invalid("Wrong username or password.", code="invalid_credentials")
     return user
 
 
@@ -95,7 +95,7 @@ class UserCreateApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: UserOutput})
     def post(self, request):
         if not request.user.is_admin:
-            raise ApiError("Only site admins create users.", code="permission_denied", status_code=403)
+            raise Forbidden("Only site admins create users.")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         validate_password(data.validated_data["password"])

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from common.api.errors import Conflict
+from common.errors import Conflict
 
 
 def user_create(*, username: str, password: str, email: str = "", is_admin: bool = False) -> User:

@@ -9,10 +9,10 @@ from rest_framework.views import APIView
 from accounts.roles import CAN_MANAGE
 from cleaning import selectors, services
 from cleaning.models import CleaningRevert, CleaningRun
-from common.api.access import object_for_user, project_for_user
 from common.api.pagination import keyset_page
 from common.api.serializers import JobOutput
 from common.jobs import job_payload
+from projects.access import object_for_user, project_for_user
 
 
 class CleaningRevertOutput(JobOutput):

@@ -28,7 +28,7 @@ from django.utils import timezone
 from accounts.models import User
 from cleaning.models import CleaningChange, CleaningRevert, CleaningRun
 from cleaning.steps import BatchResult, Step, StepError, build_steps, merge_counts, normalized_spec
-from common.api.errors import ApiError, Conflict
+from common.errors import Conflict, Invalid
 from common.jobs import job_cancel, job_claim, job_fail, job_progress, job_succeed
 from common.models import JobStatus
 from projects.models import Item, Project
@@ -63,7 +63,7 @@ def cleaning_run_create(*, project: Project, steps: list, created_by: User | Non
         built = build_steps(steps)
     except StepError as err:
         where = f"Step {err.index + 1}: " if err.index is not None else ""
-        raise ApiError(f"{where}{err.message}.", code="invalid_step", fields={"steps": [f"{where}{err.message}"]}) from None
+        raise Invalid(f"{where}{err.message}.", code="invalid_step", fields={"steps": [f"{where}{err.message}"]}) from None
     with transaction.atomic():
         _lock_project(project.id)
         if _cleaning_busy(project.id):

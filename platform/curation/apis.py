@@ -18,18 +18,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE, CAN_REVIEW
-from common.api.access import object_for_user, project_for_user
-from common.api.errors import ApiError, Conflict
 from common.api.pagination import keyset_page
 from common.api.serializers import JobOutput
+from common.errors import Conflict, Invalid
 from common.models import JobStatus
 from curation import quality as quality_mod
 from curation import selectors, services
+from curation.access import version_for_user
 from curation.diff import snapshot_diff
 from curation.exporters import EXPORTERS, MEDIA_TYPES
 from curation.models import Consolidation, DatasetVersion
 from curation.snapshot import SnapshotError, snapshot_batches, snapshot_open
 from curation.splits import SPLITS
+from projects.access import project_for_user
 
 EXPORT_COLUMNS = ("id", "text", "label", "split", "confidence")
 EXPORT_SCHEMA = pa.schema(
@@ -37,18 +38,6 @@ EXPORT_SCHEMA = pa.schema(
      ("confidence", pa.float64())]
 )
 EXPORT_SPLITS = ("all", *SPLITS)
-
-
-def version_for_user(*, user, version_id, roles=None) -> DatasetVersion:
-    """The version if its project is visible to the user (404 otherwise) and the user holds one of
-    ``roles`` there (403 otherwise)."""
-    return object_for_user(
-        user=user,
-        queryset=DatasetVersion.objects.select_related("project"),
-        object_id=version_id,
-        noun="Version",
-        roles=roles,
-    )
 
 
 def _built_snapshot(version: DatasetVersion):
@@ -149,9 +138,9 @@ class VersionExportApi(APIView):
         fmt = request.query_params.get("format", "jsonl")
         split = request.query_params.get("split", "all")
         if fmt not in EXPORTERS:
-            raise ApiError(f"format must be one of {', '.join(EXPORTERS)}.", fields={"format": ["Unknown format."]})
+            raise Invalid(f"format must be one of {', '.join(EXPORTERS)}.", fields={"format": ["Unknown format."]})
         if split not in EXPORT_SPLITS:
-            raise ApiError(f"split must be one of {', '.join(EXPORT_SPLITS)}.", fields={"split": ["Unknown split."]})
+            raise Invalid(f"split must be one of {', '.join(EXPORT_SPLITS)}.", fields={"split": ["Unknown split."]})
         folder = _built_snapshot(version)
         batches = _export_batches(folder, None if split == "all" else split)
         if fmt == "parquet":
@@ -185,10 +174,10 @@ class VersionDiffApi(APIView):
         try:
             against_id = int(raw)
         except (TypeError, ValueError):
-            raise ApiError("against must be a version id.", fields={"against": ["Required, an integer."]}) from None
+            raise Invalid("against must be a version id.", fields={"against": ["Required, an integer."]}) from None
         against = version_for_user(user=request.user, version_id=against_id, roles=CAN_REVIEW)
         if against.project_id != version.project_id:
-            raise ApiError("against must be a version of the same project.", fields={"against": ["Other project."]})
+            raise Invalid("against must be a version of the same project.", fields={"against": ["Other project."]})
         new_dir, old_dir = _built_snapshot(version), _built_snapshot(against)
         body = {"version": version.id, "against": against.id, **snapshot_diff(new_dir, old_dir).as_dict()}
         return Response(self.OutputSerializer(body).data)

@@ -24,7 +24,7 @@ from accounts.models import User
 from annotation.agreement import agreement_report
 from annotation.consolidation import consolidate
 from annotation.models import Annotation, Review, author_key
-from common.api.errors import ApiError
+from common.errors import Conflict, Invalid
 from common.jobs import job_claim, job_fail, job_progress, job_succeed
 from curation.models import Consolidation, DatasetVersion
 from curation.noise import estimate_label_noise
@@ -54,18 +54,18 @@ def version_create(
     created_by: User | None = None,
 ) -> DatasetVersion:
     """A queued version with the project's next number; its build is dispatched when the transaction
-    commits. Raises ApiError (400) for an unknown consolidation or fractions that do not sum to 1."""
+    commits. Raises Invalid (400) for an unknown consolidation or fractions that do not sum to 1."""
     if consolidation not in Consolidation.values:
-        raise ApiError(
+        raise Invalid(
             f"consolidation must be one of {', '.join(Consolidation.values)}.",
             fields={"consolidation": ["Unknown method."]},
         )
     try:
         fractions = split_validate(split)
     except SplitError as exc:
-        raise ApiError(str(exc), fields={"split": [str(exc)]}) from None
+        raise Invalid(str(exc), fields={"split": [str(exc)]}) from None
     if project.task_type != TaskType.CLASSIFICATION:
-        raise ApiError(
+        raise Invalid(
             "Versions are built for single-label classification projects only, for now.",
             code="unsupported_task_type",
         )
@@ -91,7 +91,7 @@ def version_create(
         except IntegrityError:
             continue
     if version is None:
-        raise ApiError("Could not number the version; try again.", code="conflict", status_code=409)
+        raise Conflict("Could not number the version; try again.")
 
     from curation.tasks import build_version
 

@@ -8,14 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE
-from common.api.access import object_for_user, project_for_user
-from common.api.errors import ApiError
 from common.api.pagination import keyset_page
 from common.api.serializers import JobOutput
+from common.errors import Invalid
 from common.jobs import job_payload
 from ingestion import selectors, services
 from ingestion.models import ImportJob
 from ingestion.readers import FORMATS
+from projects.access import object_for_user, project_for_user
 
 
 class ImportOutput(JobOutput):
@@ -73,7 +73,7 @@ class ImportListCreateApi(APIView):
     def post(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
         if "file" not in request.FILES:
-            raise ApiError("Attach the file to import as the multipart field 'file'.", fields={"file": ["Required."]})
+            raise Invalid("Attach the file to import as the multipart field 'file'.", fields={"file": ["Required."]})
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -42,7 +42,7 @@ from django.db import transaction
 
 from accounts.models import User
 from annotation.imported import annotations_remove
-from common.api.errors import ApiError, Conflict
+from common.errors import Conflict, Invalid, TooLarge, Unsupported
 from common.jobs import job_cancel, job_claim, job_fail, job_progress, job_requeue, job_succeed
 from common.models import JobStatus
 from ingestion.chunks import chunk_prepare, chunk_store, prefetch, quick_gil_handover, run_start
@@ -83,7 +83,7 @@ def _check_field(name: str, value: str | None) -> str | None:
         return None
     value = value.strip()
     if not value or len(value) > 200:
-        raise ApiError(f"{name} must be a field name of 1 to 200 characters.", fields={name: ["Not a field name."]})
+        raise Invalid(f"{name} must be a field name of 1 to 200 characters.", fields={name: ["Not a field name."]})
     return value
 
 
@@ -115,20 +115,15 @@ def import_create(
     chosen = (format or "").strip().lower() or format_from_name(file_name)
     if chosen not in FORMATS:
         given = f"The format {format!r}" if format else f"The file name {file_name!r}"
-        raise ApiError(
+        raise Unsupported(
             f"{given} is not a supported import format; use one of {', '.join(FORMATS)}.",
             code="unsupported_format",
-            status_code=415,
             fields={"format": [f"One of {', '.join(FORMATS)}."]},
         )
     limit = settings.DATAMOAT_MAX_UPLOAD_BYTES
     size = _file_size(file)
     if size is not None and size > limit:
-        raise ApiError(
-            f"The file is {size:,} bytes; imports are limited to {limit:,} bytes. Split it into parts.",
-            code="too_large",
-            status_code=413,
-        )
+        raise TooLarge(f"The file is {size:,} bytes; imports are limited to {limit:,} bytes. Split it into parts.")
     text_field = _check_field("text_field", text_field) or "text"
     label_field = _check_field("label_field", label_field)
     annotator_field = _check_field("annotator_field", annotator_field)
@@ -136,7 +131,7 @@ def import_create(
     if annotator_field and not label_field:
         label_field = "label"
     if label_field and project.task_type == TaskType.SPANS:
-        raise ApiError(
+        raise Invalid(
             "Importing span labels is not supported yet; import the texts without label_field.",
             fields={"label_field": ["Not for span projects."]},
         )
@@ -144,10 +139,10 @@ def import_create(
     path, size = _spool(project=project, file=file, suffix=Path(file_name).suffix.lower()[:16])
     if size > limit:  # a file object of unknown size
         path.unlink(missing_ok=True)
-        raise ApiError(f"The file is over the import limit of {limit:,} bytes.", code="too_large", status_code=413)
+        raise TooLarge(f"The file is over the import limit of {limit:,} bytes.")
     if size == 0:
         path.unlink(missing_ok=True)
-        raise ApiError("The file is empty.", code="empty_file", fields={"file": ["Empty."]})
+        raise Invalid("The file is empty.", code="empty_file", fields={"file": ["Empty."]})
     options = {"text_field": text_field, "label_field": label_field, "annotator_field": annotator_field}
     if label_source:
         options["label_source"] = label_source

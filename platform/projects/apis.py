@@ -4,10 +4,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE, Role
-from common.api.access import project_for_user, projects_visible_to
-from common.api.errors import ApiError
 from common.api.pagination import keyset_page
+from common.errors import Forbidden
 from projects import services
+from projects.access import project_for_user, projects_visible_to
 from projects.models import Membership, Project, TaskType
 
 
@@ -46,7 +46,7 @@ class ProjectListCreateApi(APIView):
     @extend_schema(request=ProjectInput, responses={201: ProjectOutput})
     def post(self, request):
         if not request.user.is_admin:
-            raise ApiError("Only site admins create projects.", code="permission_denied", status_code=403)
+            raise Forbidden("Only site admins create projects.")
         data = ProjectInput(data=request.data)
         data.is_valid(raise_exception=True)
         project = services.project_create(created_by=request.user, **data.validated_data)

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.roles import Role
-from common.api.errors import ApiError, Conflict
+from common.errors import Conflict, Invalid
 from projects.models import Membership, Project, TaskType
 
 
@@ -18,9 +18,9 @@ def content_hash(text: str) -> str:
 def _validate_labels(labels: list[str]) -> list[str]:
     cleaned = [label.strip() for label in labels]
     if any(not label for label in cleaned):
-        raise ApiError("Labels must not be empty.", fields={"labels": ["A label is empty."]})
+        raise Invalid("Labels must not be empty.", fields={"labels": ["A label is empty."]})
     if len(set(cleaned)) != len(cleaned):
-        raise ApiError("Labels must be unique.", fields={"labels": ["A label repeats."]})
+        raise Invalid("Labels must be unique.", fields={"labels": ["A label repeats."]})
     return cleaned
 
 
@@ -35,7 +35,7 @@ def project_create(
     annotations_per_item: int = 1,
 ) -> Project:
     if task_type not in TaskType.values:
-        raise ApiError(f"Unknown task type {task_type!r}.", fields={"task_type": ["Unknown."]})
+        raise Invalid(f"Unknown task type {task_type!r}.", fields={"task_type": ["Unknown."]})
     project = Project.objects.create(
         name=name,
         task_type=task_type,
@@ -64,10 +64,10 @@ def project_delete(*, project: Project) -> None:
 
 def membership_add(*, project: Project, username: str, role: str) -> Membership:
     if role not in Role.values:
-        raise ApiError(f"Unknown role {role!r}.", fields={"role": [f"One of {', '.join(Role.values)}."]})
+        raise Invalid(f"Unknown role {role!r}.", fields={"role": [f"One of {', '.join(Role.values)}."]})
     user = User.objects.filter(username=username).first()
     if user is None:
-        raise ApiError(f"No user named {username!r}.", fields={"username": ["No such user."]})
+        raise Invalid(f"No user named {username!r}.", fields={"username": ["No such user."]})
     try:
         with transaction.atomic():
             return Membership.objects.create(project=project, user=user, role=role)

@@ -9,7 +9,7 @@ import pytest
 from cleaning import services
 from cleaning.models import CleaningChange, CleaningRevert, CleaningRun
 from cleaning.steps import BatchResult, Outcome, Step, registry
-from common.api.errors import Conflict
+from common.errors import Conflict
 from tests.cleaning_tests.conftest import MESSY, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,7 @@ def test_cancelling_a_finished_run_is_a_conflict(project, messy_items, run_clean
     run = run_cleaning(project, [{"op": "normalize_whitespace"}])
     with pytest.raises(Conflict, match="already finished") as err:
         services.cleaning_run_cancel(run=run)
-    assert err.value.error_code == "already_finished"
+    assert err.value.code == "already_finished"
     run.refresh_from_db()
     assert run.status == "succeeded"
 

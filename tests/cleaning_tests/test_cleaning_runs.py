@@ -5,7 +5,7 @@ import pytest
 
 from cleaning import services, tasks
 from cleaning.models import CleaningChange, CleaningRun
-from common.api.errors import ApiError, Conflict
+from common.errors import Conflict, Invalid
 from common.jobs import job_cancel
 from projects.models import Item
 from tests import factories
@@ -88,7 +88,7 @@ def test_a_run_that_changed_nothing_does_not_block_reverting_the_one_before(proj
 
 
 def test_a_bad_step_is_refused_before_anything_is_queued(project, messy_items):
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(Invalid) as err:
         services.cleaning_run_create(project=project, steps=[{"op": "min_length", "min": 3}, {"op": "nope"}], created_by=None)
     assert "Step 2" in err.value.message and "nope" in err.value.message
     assert not CleaningRun.objects.exists()

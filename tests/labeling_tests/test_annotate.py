@@ -8,17 +8,16 @@ from django.utils import timezone
 
 from annotation import services
 from annotation.models import Annotation, Lease
-from common.api.errors import ApiError
+from common.errors import Conflict, Invalid
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 def _conflict_code(call) -> str:
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(Conflict) as raised:
         call()
-    assert raised.value.status_code == 409
-    return raised.value.error_code
+    return raised.value.code
 
 
 def test_it_records_the_annotation_bumps_the_count_and_consumes_the_lease(project, items, annotator):
@@ -78,17 +77,16 @@ def test_a_duplicate_that_slips_past_the_lease_is_a_409_not_a_500(project, items
 )
 def test_it_refuses_a_value_that_does_not_fit_a_classification_project(project, items, annotator, value):
     lease = services.item_claim_next(project=project, user=annotator)
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(Invalid):
         services.annotation_create(item=lease.item, user=annotator, value=value)
-    assert raised.value.status_code == 400
     assert Lease.objects.filter(id=lease.id).exists()  # the lease survives a rejected value
 
 
 def test_an_unknown_label_is_reported_as_such(project, items, annotator):
     lease = services.item_claim_next(project=project, user=annotator)
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(Invalid) as raised:
         services.annotation_create(item=lease.item, user=annotator, value={"label": "neutral"})
-    assert raised.value.error_code == "invalid_label" and "'neutral'" in raised.value.message
+    assert raised.value.code == "invalid_label" and "'neutral'" in raised.value.message
 
 
 def test_multilabel_values_are_checked_and_kept_in_project_label_order():
@@ -97,7 +95,7 @@ def test_multilabel_values_are_checked_and_kept_in_project_label_order():
     assert clean == ({"labels": ["a", "c"]}, "")
     assert services.annotation_value_clean(project=project, value={"labels": []}, text="")[0] == {"labels": []}
     for bad in ({"labels": ["z"]}, {"labels": ["a", "a"]}, {"labels": "a"}, {"label": "a"}):
-        with pytest.raises(ApiError):
+        with pytest.raises(Invalid):
             services.annotation_value_clean(project=project, value=bad, text="")
 
 
@@ -117,7 +115,7 @@ def test_span_values_must_lie_within_the_text_and_carry_known_labels():
         {"spans": [{"start": 0, "end": 3}]},
     ]
     for bad in bad_values:
-        with pytest.raises(ApiError):
+        with pytest.raises(Invalid):
             services.annotation_value_clean(project=project, value=bad, text=text)
 
 
@@ -126,5 +124,5 @@ def test_a_reviewer_accepts_or_corrects_with_a_checked_value(project, items, rev
     corrected = services.review_create(item=items[0], reviewer=reviewer, verdict="correct", value={"label": "negative"})
     assert (accepted.value, corrected.label) == (None, "negative")
     for verdict, value in (("correct", None), ("correct", {"label": "meh"}), ("accept", {"label": "positive"}), ("x", None)):
-        with pytest.raises(ApiError):
+        with pytest.raises(Invalid):
             services.review_create(item=items[0], reviewer=reviewer, verdict=verdict, value=value)

@@ -12,7 +12,7 @@ from accounts.services import token_for
 from annotation import selectors, services
 from annotation.apis import AnnotationOutput, ItemNextApi
 from annotation.models import Annotation, Lease
-from common.api.errors import ApiError
+from common.errors import Conflict
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -87,14 +87,14 @@ def test_an_expired_lease_is_not_resumed_and_the_item_is_offered_anew(project, i
 def test_a_refused_annotation_leaves_the_count_and_the_lease_untouched(project, items, make_annotators):
     a, b = make_annotators(project, 2)
     lease = services.item_claim_next(project=project, user=a)
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(Conflict) as raised:
         services.annotation_create(item=lease.item, user=b, value={"label": "positive"})
-    assert raised.value.error_code == "no_live_lease"
+    assert raised.value.code == "no_live_lease"
     lease.item.refresh_from_db()
     assert lease.item.annotation_count == 0 and Lease.objects.filter(id=lease.id).exists()
 
 
-# --- token authentication (common.api.access.TokenAuthentication, DRF's contract) -----------------
+# --- token authentication (accounts.authentication.TokenAuthentication, DRF's contract) -----------------
 
 
 def _with_token(client, key: str):

@@ -10,28 +10,24 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common import errors
+
 logger = logging.getLogger(__name__)
 
 
-class ApiError(exceptions.APIException):
-    """Raise from services or APIs with a code, a human message and optional per-field messages."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-
-    def __init__(self, message: str, *, code: str = "invalid", status_code: int | None = None, fields=None):
-        super().__init__(detail=message, code=code)
-        self.error_code = code
-        self.message = message
-        self.fields = fields or {}
-        if status_code is not None:
-            self.status_code = status_code
+# The one place a domain error becomes an HTTP status. Most specific class first.
+DOMAIN_STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
+    (errors.NotFound, status.HTTP_404_NOT_FOUND),
+    (errors.Forbidden, status.HTTP_403_FORBIDDEN),
+    (errors.Conflict, status.HTTP_409_CONFLICT),
+    (errors.TooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
+    (errors.Unsupported, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE),
+    (errors.DomainError, status.HTTP_400_BAD_REQUEST),
+)
 
 
-class Conflict(ApiError):
-    status_code = status.HTTP_409_CONFLICT
-
-    def __init__(self, message: str, *, code: str = "conflict", fields=None):
-        super().__init__(message, code=code, fields=fields)
+def domain_status(exc: errors.DomainError) -> int:
+    return next(code for kind, code in DOMAIN_STATUS if isinstance(exc, kind))
 
 
 def _flatten(detail) -> dict:
@@ -77,6 +73,8 @@ def envelope(*, code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, errors.DomainError):
+        return Response(envelope(code=exc.code, message=exc.message, fields=exc.fields), status=domain_status(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found, or not yours.")
     elif isinstance(exc, PermissionDenied):
@@ -92,9 +90,7 @@ def exception_handler(exc, context):
             status=500,
         )
 
-    if isinstance(exc, ApiError):
-        body = envelope(code=exc.error_code, message=exc.message, fields=exc.fields)
-    elif isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": _messages(exc.detail)}
         body = envelope(code="invalid", message=_first_message(fields), fields=fields)
     else:

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.api.errors import ApiError
+from common.errors import Invalid
 
 
 def _page_size(request: Request) -> int:
@@ -21,9 +21,9 @@ def _page_size(request: Request) -> int:
     try:
         size = int(raw)
     except ValueError:
-        raise ApiError("page_size must be an integer.", fields={"page_size": ["Not an integer."]}) from None
+        raise Invalid("page_size must be an integer.", fields={"page_size": ["Not an integer."]}) from None
     if not 1 <= size <= settings.API_MAX_PAGE_SIZE:
-        raise ApiError(
+        raise Invalid(
             f"page_size must be between 1 and {settings.API_MAX_PAGE_SIZE}.",
             fields={"page_size": ["Out of range."]},
         )
@@ -34,7 +34,7 @@ def _decode(cursor: str) -> int:
     try:
         return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ApiError("The cursor is not valid; start again from the first page.", code="invalid_cursor") from None
+        raise Invalid("The cursor is not valid; start again from the first page.", code="invalid_cursor") from None
 
 
 def _encode(key: int) -> str:

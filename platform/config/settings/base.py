@@ -111,7 +111,7 @@ WHITENOISE_USE_FINDERS = True
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "common.api.access.TokenAuthentication",  # DRF's, its query from a cached template (hot path)
+        "accounts.authentication.TokenAuthentication",  # DRF's, its query from a cached template (hot path)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
