@@ -106,7 +106,7 @@ def run() -> list[Row]:
         started = time.perf_counter()
         version = services.version_create(project=project, split={"train": 0.8, "val": 0.1, "test": 0.1},
                                           created_by=user)
-        version = services.version_build(version_id=version.id)
+        version = services.version_execute(version_id=version.id)
         build_s = time.perf_counter() - started
         assert version.status == "succeeded", version.error
         folder = version_snapshot_dir(version)

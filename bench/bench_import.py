@@ -46,7 +46,7 @@ def _import_rows_per_s(path: Path, *, label_field: str | None) -> tuple[float, i
     from accounts.models import User
     from accounts.services import user_create
     from ingestion.models import ImportJob
-    from ingestion.services import import_create, import_run
+    from ingestion.services import import_create, import_execute
     from projects.models import Project
     from projects.services import project_create
 
@@ -55,7 +55,7 @@ def _import_rows_per_s(path: Path, *, label_field: str | None) -> tuple[float, i
     try:
         job = import_create(project=project, file=path, label_field=label_field, created_by=owner, dispatch=False)
         started = time.perf_counter()
-        import_run(job_id=job.id)
+        import_execute(job_id=job.id)
         elapsed = time.perf_counter() - started
         job = ImportJob.objects.get(id=job.id)
         if job.status != "succeeded":

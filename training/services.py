@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import Conflict, Invalid
-from common.jobs import job_cancel, job_claim, job_fail, job_succeed
+from common.jobs import job_cancel, job_claim, job_dispatch, job_fail, job_succeed, unexpected_error
 from common.models import JobStatus
 from curation.models import DatasetVersion
 from curation.selectors import version_snapshot_dir
@@ -60,9 +60,7 @@ def run_create(*, version: DatasetVersion, config: dict, created_by=None) -> Tra
         config=resolved.to_dict(),
         created_by=created_by,
     )
-    from training.tasks import run_train  # the task module imports this one
-
-    transaction.on_commit(lambda: run_train.delay(run.id))
+    job_dispatch(run)
     return run
 
 
@@ -155,7 +153,7 @@ def run_execute(*, run_id: int) -> TrainingRun | None:
         return _fail(run, out_dir, f"Training could not start: {exc}")
     except Exception as exc:  # any engine failure ends the run with a message, never a stuck row
         logger.exception("training run %s failed", run.id)
-        return _fail(run, out_dir, f"Training failed: {type(exc).__name__}: {exc}")
+        return _fail(run, out_dir, unexpected_error("The training run", exc))
     try:
         _store_result(run, result, out_dir, reporter)
     except Exception as exc:  # e.g. an item of the snapshot deleted with its project meanwhile

@@ -1,10 +1,12 @@
+"""Celery entry points: take an id, call the service. The job row is the truth."""
 from celery import shared_task
 
-from training.services import run_execute
+from training import services
+from training.models import TrainingRun
 
 
 # Routed to the `training` queue by CELERY_TASK_ROUTES ("training.*"). Not acks_late: a redelivered
 # message would find the row already claimed, and a crashed run is failed by the reaper instead.
-@shared_task(name="training.run")
-def run_train(run_id: int) -> None:
-    run_execute(run_id=run_id)
+@shared_task(name=TrainingRun.TASK_NAME)
+def run_execute(run_id: int) -> None:
+    services.run_execute(run_id=run_id)

@@ -29,7 +29,7 @@ from accounts.models import User
 from cleaning.models import CleaningChange, CleaningRevert, CleaningRun
 from cleaning.steps import BatchResult, Step, StepError, build_steps, merge_counts, normalized_spec
 from common.errors import Conflict, Invalid
-from common.jobs import job_cancel, job_claim, job_fail, job_progress, job_succeed
+from common.jobs import job_cancel, job_claim, job_dispatch, job_fail_unexpected, job_progress, job_succeed
 from common.models import JobStatus
 from projects.models import Item, Project
 
@@ -75,14 +75,8 @@ def cleaning_run_create(*, project: Project, steps: list, created_by: User | Non
             progress_total=_live_items(project.id).count() * _passes(built),
             created_by=created_by,
         )
-        transaction.on_commit(lambda: _dispatch("cleaning.run", run.id))
+        job_dispatch(run)
     return run
-
-
-def _dispatch(task_name: str, job_id: int) -> None:
-    from cleaning import tasks  # the tasks module imports this one
-
-    {"cleaning.run": tasks.cleaning_run, "cleaning.revert": tasks.cleaning_revert}[task_name].delay(job_id)
 
 
 def _passes(steps: list[Step]) -> int:
@@ -113,8 +107,7 @@ def cleaning_run_execute(*, run_id: int) -> CleaningRun | None:
     try:
         _execute(run)
     except Exception as exc:  # a bug must end the job, not leave it running until the reaper
-        logger.exception("cleaning run %s failed", run.id)
-        job_fail(job=run, error=f"{type(exc).__name__}: {exc}")
+        job_fail_unexpected(job=run, exc=exc, what="The cleaning run")
     return run
 
 
@@ -215,7 +208,7 @@ def cleaning_run_revert(*, run: CleaningRun, created_by: User | None) -> Cleanin
         if _cleaning_busy(run.project_id):
             raise Conflict("Another cleaning run or revert of this project is still in progress.", code="cleaning_busy")
         revert = CleaningRevert.objects.create(run=run, created_by=created_by, progress_total=run.changes.count())
-        transaction.on_commit(lambda: _dispatch("cleaning.revert", revert.id))
+        job_dispatch(revert)
     return revert
 
 
@@ -230,8 +223,7 @@ def cleaning_revert_execute(*, revert_id: int) -> CleaningRevert | None:
     try:
         _revert(revert)
     except Exception as exc:
-        logger.exception("cleaning revert %s failed", revert.id)
-        job_fail(job=revert, error=f"{type(exc).__name__}: {exc}")
+        job_fail_unexpected(job=revert, exc=exc, what="The cleaning revert")
     return revert
 
 

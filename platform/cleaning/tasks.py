@@ -2,13 +2,14 @@
 from celery import shared_task
 
 from cleaning import services
+from cleaning.models import CleaningRevert, CleaningRun
 
 
-@shared_task(name="cleaning.run")
-def cleaning_run(run_id: int) -> None:
+@shared_task(name=CleaningRun.TASK_NAME)
+def cleaning_run_execute(run_id: int) -> None:
     services.cleaning_run_execute(run_id=run_id)
 
 
-@shared_task(name="cleaning.revert")
-def cleaning_revert(revert_id: int) -> None:
+@shared_task(name=CleaningRevert.TASK_NAME)
+def cleaning_revert_execute(revert_id: int) -> None:
     services.cleaning_revert_execute(revert_id=revert_id)

@@ -9,17 +9,36 @@ ends in a finished state and a failed one can be queued again.
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TypeVar
 
 from django.apps import apps
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from common.models import FINISHED_STATUSES, Job, JobStatus
 
 J = TypeVar("J", bound=Job)
+
+logger = logging.getLogger(__name__)
+
+
+def job_dispatch(job: Job) -> None:
+    """Send the job's task, named by its model's ``TASK_NAME``, with the job's id once the current
+    transaction commits (at once outside one). The one way every job is started: services never import
+    their tasks module, so no services <-> tasks import circle. Celery routes by the name
+    (``training.*`` to the training queue)."""
+    task_name, job_id = type(job).TASK_NAME, job.id
+    transaction.on_commit(lambda: _send(task_name, job_id))
+
+
+def _send(task_name: str, job_id: int) -> None:
+    from celery import current_app  # the app configured by config.celery (loaded with Django)
+
+    current_app.send_task(task_name, args=[job_id])
 
 
 def job_claim(*, model: type[J], job_id: int) -> J | None:
@@ -68,6 +87,24 @@ def job_fail(*, job: Job, error: str, **fields) -> bool:
         job.error = error
         job.finished_at = now
     return updated == 1
+
+
+def job_fail_unexpected(*, job: Job, exc: BaseException, what: str, **fields) -> bool:
+    """Fail a job on an error nobody planned for, the same way for every kind of job: the traceback
+    goes to the log, the row gets ``unexpected_error(what, exc)``. Call from inside the ``except``."""
+    logger.exception("%s (job %s #%s) failed", what, type(job).__name__, job.id)
+    return job_fail(job=job, error=unexpected_error(what, exc), **fields)
+
+
+def unexpected_error(what: str, exc: BaseException) -> str:
+    """The error text of a job that stopped on an unexpected error: what stopped, the exception's type
+    and message, and that it can be run again.
+
+    >>> unexpected_error("The version build", ValueError("no rows"))
+    'The version build stopped on an unexpected error (it has been logged): ValueError: no rows. It can be run again.'
+    """
+    detail = f"{type(exc).__name__}: {exc}".rstrip(". ")
+    return f"{what} stopped on an unexpected error (it has been logged): {detail}. It can be run again."
 
 
 def job_cancel(*, job: Job) -> bool:
@@ -121,10 +158,8 @@ def jobs_redispatch_queued(*, older_than: timedelta | None = None, send=None) ->
     marks the last dispatch, so a job waiting behind a long training run is re-sent once per threshold,
     not once per reaper tick. Each Job model names its task in ``TASK_NAME``. Returns how many were sent.
     """
-    from celery import current_app
-
     older_than = older_than or timedelta(seconds=settings.JOB_QUEUED_RESEND_SECONDS)
-    send = send or current_app.send_task
+    send = send or (lambda name, args: _send(name, *args))
     now = timezone.now()
     cutoff = now - older_than
     sent = 0
@@ -159,11 +194,14 @@ __all__ = [
     "JobStatus",
     "job_cancel",
     "job_claim",
+    "job_dispatch",
     "job_fail",
+    "job_fail_unexpected",
     "job_payload",
     "job_progress",
     "job_requeue",
     "job_succeed",
     "jobs_reap_stale",
     "jobs_redispatch_queued",
+    "unexpected_error",
 ]

@@ -25,7 +25,7 @@ from annotation.agreement import agreement_report
 from annotation.consolidation import consolidate
 from annotation.models import Annotation, Review, author_key
 from common.errors import Conflict, Invalid
-from common.jobs import job_claim, job_fail, job_progress, job_succeed
+from common.jobs import job_claim, job_dispatch, job_fail_unexpected, job_progress, job_succeed
 from curation.models import Consolidation, DatasetVersion
 from curation.noise import estimate_label_noise
 from curation.quality import ReportCancelled, quality_report
@@ -93,10 +93,7 @@ def version_create(
     if version is None:
         raise Conflict("Could not number the version; try again.")
 
-    from curation.tasks import build_version
-
-    version_id = version.id
-    transaction.on_commit(lambda: build_version.delay(version_id))
+    job_dispatch(version)
     return version
 
 
@@ -169,7 +166,7 @@ def _phase(version: DatasetVersion, name: str, done: int) -> None:
     logger.debug("version %s: %s", version.id, name)
 
 
-def version_build(*, version_id: int) -> DatasetVersion | None:
+def version_execute(*, version_id: int) -> DatasetVersion | None:
     """Claim the queued version and build it. Returns the version (succeeded, failed or cancelled), or
     None when it was not queued (another worker has it, or it was cancelled before it started).
     Any error fails the job with its message and leaves no snapshot folder behind."""
@@ -181,8 +178,7 @@ def version_build(*, version_id: int) -> DatasetVersion | None:
     except _Cancelled:
         logger.info("version %s stopped: the job is no longer running", version.id)
     except Exception as exc:
-        logger.exception("version %s failed", version.id)
-        job_fail(job=version, error=f"The version could not be built: {type(exc).__name__}: {exc}")
+        job_fail_unexpected(job=version, exc=exc, what="The version build")
     version.refresh_from_db()
     return version
 

@@ -1,7 +1,7 @@
 """Flow 1, Collect: an upload becomes an ImportJob, and the job streams the file into items.
 
 ``import_create`` spools the upload under UPLOAD_DIR and queues the job (its Celery task is dispatched
-on commit). ``import_run`` is the task body, callable from scripts too:
+on commit). ``import_execute`` is the task body, callable from scripts too:
 
 1. Claim the job (conditional UPDATE); a job another worker holds, or a cancelled one, is left alone.
 2. Validation pass (``readers.survey``): every file-level problem (bytes that are not UTF-8 in the last
@@ -43,7 +43,16 @@ from django.db import transaction
 from accounts.models import User
 from annotation.imported import annotations_remove
 from common.errors import Conflict, Invalid, TooLarge, Unsupported
-from common.jobs import job_cancel, job_claim, job_fail, job_progress, job_requeue, job_succeed
+from common.jobs import (
+    job_cancel,
+    job_claim,
+    job_dispatch,
+    job_fail,
+    job_progress,
+    job_requeue,
+    job_succeed,
+    unexpected_error,
+)
 from common.models import JobStatus
 from ingestion.chunks import chunk_prepare, chunk_store, prefetch, quick_gil_handover, run_start
 from ingestion.inserts import relax_durability
@@ -107,7 +116,7 @@ def import_create(
     Labels in ``label_field`` become annotations by the source ``label_source`` (default: the field's
     name); with ``annotator_field`` each row's label is an annotation by the source named in that field
     (``label_field`` then defaults to "label"). ``dispatch=False`` leaves running the job to the caller
-    (``import_run(job_id=...)``), for scripts and the demo seed.
+    (``import_execute(job_id=...)``), for scripts and the demo seed.
     """
     if file_name is None:
         file_name = Path(file).name if isinstance(file, (str, Path)) else getattr(file, "name", "") or "upload"
@@ -159,7 +168,7 @@ def import_create(
                 created_by=created_by,
             )
             if dispatch:
-                _dispatch(job)
+                job_dispatch(job)
     except BaseException:
         # Nothing would ever remove the spooled file. A dispatch that fails on commit leaves a job
         # that no worker will run, naming that file: it goes too (a no-op when the create rolled back).
@@ -170,20 +179,13 @@ def import_create(
     return job
 
 
-def _dispatch(job: ImportJob) -> None:
-    from ingestion.tasks import run_import  # the task module imports this one
-
-    job_id = job.id
-    transaction.on_commit(lambda: run_import.delay(job_id))
-
-
 def import_retry(*, job: ImportJob, dispatch: bool = True) -> ImportJob:
     """Queue a failed import again; nothing it already inserted is inserted twice."""
     with transaction.atomic():
         if not job_requeue(job=job):
             raise Conflict(f"Only a failed import can be run again; this one is {job.status}.", code="not_failed")
         if dispatch:
-            _dispatch(job)
+            job_dispatch(job)
     return job
 
 
@@ -196,7 +198,7 @@ def import_cancel(*, job: ImportJob) -> ImportJob:
 # --- run ----------------------------------------------------------------------------------------
 
 
-def import_run(*, job_id: int) -> ImportJob | None:
+def import_execute(*, job_id: int) -> ImportJob | None:
     """Run a queued import to its end (the Celery task's body). Returns the job, or None when it could
     not be claimed (another worker has it, or it was cancelled before it started)."""
     job = job_claim(model=ImportJob, job_id=job_id)
@@ -226,13 +228,9 @@ def import_run(*, job_id: int) -> ImportJob | None:
     except ReaderError as exc:
         # The survey missed it (the spooled file changed, or a line file held only blank lines).
         _fail_undone(job, f"{exc} Nothing of this import was kept.")
-    except Exception:
+    except Exception as exc:
         logger.exception("import %s failed", job.id)
-        _fail_undone(
-            job,
-            "The import stopped on an unexpected error (it has been logged). Nothing of it was kept; "
-            "it can be run again.",
-        )
+        _fail_undone(job, f"{unexpected_error('The import', exc)} Nothing of it was kept.")
     return job
 
 

@@ -1,9 +1,11 @@
-"""Celery tasks of flow 1: thin, by id. ``acks_late`` is safe: re-running an import inserts nothing twice."""
+"""Celery entry points of flow 1: take an id, call the service; the job row is the truth.
+``acks_late`` is safe: re-running an import inserts nothing twice."""
 from celery import shared_task
 
-from ingestion.services import import_run
+from ingestion import services
+from ingestion.models import ImportJob
 
 
-@shared_task(name="ingestion.run_import", acks_late=True, ignore_result=True)
-def run_import(job_id: int) -> None:
-    import_run(job_id=job_id)
+@shared_task(name=ImportJob.TASK_NAME, acks_late=True, ignore_result=True)
+def import_execute(job_id: int) -> None:
+    services.import_execute(job_id=job_id)

@@ -116,7 +116,7 @@ def test_a_cancelled_run_does_nothing(project, messy_items):
 
 def test_the_task_runs_the_job(project, messy_items):
     run = services.cleaning_run_create(project=project, steps=[{"op": "normalize_whitespace"}], created_by=None)
-    tasks.cleaning_run(run.id)
+    tasks.cleaning_run_execute(run.id)
     run.refresh_from_db()
     assert run.status == "succeeded" and run.step_counts[0]["changed"] == 2
 

@@ -110,3 +110,23 @@ def test_every_job_model_names_a_registered_task():
     current_app.loader.import_default_modules()
     for model in job_models():
         assert model.TASK_NAME in current_app.tasks, f"{model.__name__}.TASK_NAME {model.TASK_NAME!r}"
+
+
+def test_job_dispatch_sends_the_models_task_on_commit_and_routes_training_to_its_queue(
+    job, monkeypatch, django_capture_on_commit_callbacks
+):
+    from celery import current_app
+
+    from common.jobs import job_dispatch
+
+    sent = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: sent.append((name, args)))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job_dispatch(job)
+    assert sent == [] and len(callbacks) == 1  # nothing leaves before the commit
+    callbacks[0]()
+    assert sent == [(ImportJob.TASK_NAME, [job.id])]
+
+    router = current_app.amqp.router
+    assert router.route({}, "training.run")["queue"].name == "training"
+    assert router.route({}, ImportJob.TASK_NAME)["queue"].name == "default"

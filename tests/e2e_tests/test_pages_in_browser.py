@@ -65,7 +65,7 @@ def demo_project():
     version = curation_services.version_create(
         project=project, split={"train": 0.7, "val": 0.15, "test": 0.15}, seed=0, created_by=manager
     )
-    curation_services.version_build(version_id=version.id)
+    curation_services.version_execute(version_id=version.id)
     version.refresh_from_db()
     assert version.status == "succeeded", version.error
     run = training_services.run_create(version=version, config=dict(TINY_RUN), created_by=manager)

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 
 from ingestion.models import ImportJob
-from ingestion.services import import_create, import_run
+from ingestion.services import import_create, import_execute
 from projects.models import Item
 from tests import factories
 
@@ -40,7 +40,7 @@ def test_manager_uploads_a_file_and_gets_202_with_the_job_dispatched_on_commit(
 def test_admin_uploads_and_then_reads_the_finished_job(project, admin, client_for, write):
     client = client_for(admin)
     job_id = upload(client, project.id, content=b"text,label\na,\na,\n\n,x\n", name="x.csv").json()["id"]
-    import_run(job_id=job_id)
+    import_execute(job_id=job_id)
     body = client.get(f"/api/v1/imports/{job_id}").json()
     assert body["status"] == "succeeded" and body["progress"] == {"done": 3, "total": 3}
     assert (body["created"], body["duplicates"], body["skipped_rows"]) == (1, 1, 1)
@@ -148,7 +148,7 @@ def test_manager_retries_a_failed_import_and_cannot_retry_a_finished_one(
     project, manager, client_for, write, django_capture_on_commit_callbacks
 ):
     job = import_create(project=project, file=write("a.csv", "body\nx\n"), dispatch=False)
-    import_run(job_id=job.id)  # no text column: failed
+    import_execute(job_id=job.id)  # no text column: failed
     client = client_for(manager)
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(f"/api/v1/imports/{job.id}/retry")

@@ -17,7 +17,7 @@ from annotation.models import Annotation
 from common.models import JobStatus
 from ingestion.models import ImportedAnnotation, ImportJob
 from ingestion.readers import survey
-from ingestion.services import import_create, import_retry, import_run
+from ingestion.services import import_create, import_execute, import_retry
 from projects.models import Item
 from tests import factories
 
@@ -74,7 +74,7 @@ def test_a_database_error_mid_import_undoes_its_items_and_its_labels_on_existing
     path = write("a.csv", CSV)
     _refuse_text_boom()
     job = import_create(project=project, file=path, dispatch=False, **options)
-    import_run(job_id=job.id)
+    import_execute(job_id=job.id)
     job.refresh_from_db()
 
     assert job.status == JobStatus.FAILED
@@ -85,13 +85,13 @@ def test_a_database_error_mid_import_undoes_its_items_and_its_labels_on_existing
 
     _allow_text_boom()
     import_retry(job=job, dispatch=False)
-    import_run(job_id=job.id)
+    import_execute(job_id=job.id)
     job.refresh_from_db()
     clean = factories.make_project(name="clean")
     (shared,) = factories.make_items(clean, ["shared"])
     annotations_import(project=clean, rows=[(shared.id, "vader", {"label": "negative"})])
     reference = import_create(project=clean, file=path, dispatch=False, **options)
-    import_run(job_id=reference.id)
+    import_execute(job_id=reference.id)
     reference.refresh_from_db()
 
     assert job.status == reference.status == JobStatus.SUCCEEDED
@@ -119,7 +119,7 @@ def test_a_reader_error_the_survey_missed_undoes_its_labels_on_existing_items(wr
     rows = [("shared", "positive"), ("a", "negative"), ("b", "positive"), ("z", "negative")]
     path = write_jsonl("a.jsonl", [{"text": text, "label": label} for text, label in rows])
     job = import_create(project=project, file=path, label_field="label", dispatch=False)
-    import_run(job_id=job.id)
+    import_execute(job_id=job.id)
     job.refresh_from_db()
 
     assert job.status == JobStatus.FAILED
@@ -135,7 +135,7 @@ def test_a_text_or_value_that_cannot_be_utf8_is_a_skipped_row_and_the_rest_impor
         '{"text": "good"}\n{"text": "bad \\ud800"}\n{"text": "fine", "source": "x\\udc00"}\n{"text": "also good"}\n',
     )
     job = import_create(project=project, file=path, dispatch=False)
-    import_run(job_id=job.id)
+    import_execute(job_id=job.id)
     job.refresh_from_db()
 
     assert job.status == JobStatus.SUCCEEDED, job.error

@@ -11,7 +11,7 @@ from django.db import connection, connections
 
 from common.models import JobStatus
 from ingestion.models import ImportJob
-from ingestion.services import import_create, import_run
+from ingestion.services import import_create, import_execute
 from projects.models import Item
 from projects.services import content_hash
 
@@ -59,7 +59,7 @@ def test_a_text_another_transaction_commits_mid_chunk_is_a_duplicate_not_an_erro
                     cursor.execute("SELECT pg_backend_pid()")
                     backend.append(cursor.fetchone()[0])
                 connected.set()
-                import_run(job_id=job.id)
+                import_execute(job_id=job.id)
             finally:
                 connected.set()
                 connections.close_all()

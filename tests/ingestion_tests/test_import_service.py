@@ -1,4 +1,4 @@
-"""Flow 1 through the services: import_create spools and queues, import_run streams into items."""
+"""Flow 1 through the services: import_create spools and queues, import_execute streams into items."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +9,7 @@ from common.errors import Conflict, TooLarge, Unsupported
 from common.jobs import job_cancel, jobs_reap_stale
 from common.models import JobStatus
 from ingestion.models import ImportJob
-from ingestion.services import import_create, import_retry, import_run
+from ingestion.services import import_create, import_execute, import_retry
 from projects.models import Item
 from projects.services import content_hash
 from tests import factories
@@ -17,7 +17,7 @@ from tests import factories
 
 def run_import(project, path, **options):
     job = import_create(project=project, file=path, dispatch=False, **options)
-    import_run(job_id=job.id)
+    import_execute(job_id=job.id)
     job.refresh_from_db()
     return job
 
@@ -138,14 +138,14 @@ def test_a_broken_json_line_is_a_skipped_row_not_a_failure(project, write):
 def test_running_a_reaped_import_again_duplicates_nothing(project, write):
     path = write("a.csv", "text,label\na,positive\nb,negative\nc,positive\nd,\ne,negative\n")
     job = import_create(project=project, file=path, label_field="label", dispatch=False)
-    import_run(job_id=job.id)
+    import_execute(job_id=job.id)
     first = [Item.objects.count(), Annotation.objects.count()]
     # Simulate a worker that died mid-way: the job is running with a stale heartbeat, then reaped.
     ImportJob.objects.filter(id=job.id).update(status=JobStatus.RUNNING, heartbeat_at=None)
     assert jobs_reap_stale() == 1
     job.refresh_from_db()
     import_retry(job=job, dispatch=False)
-    import_run(job_id=job.id)
+    import_execute(job_id=job.id)
     job.refresh_from_db()
 
     assert job.status == JobStatus.SUCCEEDED and job.attempts == 2
@@ -173,7 +173,7 @@ def test_only_a_failed_import_can_be_retried(project, write):
 def test_a_cancelled_import_is_not_run(project, write):
     job = import_create(project=project, file=write("a.txt", "x\n"), dispatch=False)
     job_cancel(job=job)
-    assert import_run(job_id=job.id) is None
+    assert import_execute(job_id=job.id) is None
     assert Item.objects.count() == 0
 
 
@@ -197,7 +197,7 @@ def test_it_spools_the_upload_under_the_upload_dir(project, write, settings):
 
 @pytest.mark.django_db
 def test_the_celery_task_body_runs_the_import(project, write):
-    from ingestion.tasks import run_import as task
+    from ingestion.tasks import import_execute as task
 
     job = import_create(project=project, file=write("a.txt", "x\ny\n"), dispatch=False)
     task(job.id)

@@ -47,7 +47,7 @@ def build(project: Project, *, consolidation: str = "majority", split=None, seed
     version = services.version_create(
         project=project, consolidation=consolidation, split=split or SPLIT, seed=seed, created_by=user, name=name
     )
-    built = services.version_build(version_id=version.id)
+    built = services.version_execute(version_id=version.id)
     assert built is not None
     return built
 

@@ -60,7 +60,7 @@ def audited_build(project):
         logger.setLevel(logging.DEBUG)
         logger.addHandler(audit)
         try:
-            built = services.version_build(version_id=version.id)
+            built = services.version_execute(version_id=version.id)
         finally:
             logger.removeHandler(audit)
             logger.setLevel(level)

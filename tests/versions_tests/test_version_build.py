@@ -180,14 +180,14 @@ def test_a_cancelled_version_is_not_built(project, snapshot_dir):
     labeled_items(project, 5)
     version = services.version_create(project=project, split=SPLIT)
     job_cancel(job=version)
-    assert services.version_build(version_id=version.id) is None
+    assert services.version_execute(version_id=version.id) is None
     assert not (snapshot_dir / f"project_{project.id}").exists()
 
 
 def test_it_builds_a_version_only_once(project):
     labeled_items(project, 5)
     version = build(project)
-    assert services.version_build(version_id=version.id) is None
+    assert services.version_execute(version_id=version.id) is None
 
 
 def test_it_dispatches_the_build_when_the_transaction_commits(project, django_capture_on_commit_callbacks, settings):
@@ -212,10 +212,10 @@ def test_it_reads_crowd_and_user_votes_alike(project):
 
 
 def test_the_celery_task_builds_the_version(project):
-    from curation.tasks import build_version
+    from curation.tasks import version_execute
 
     labeled_items(project, 6)
     version = services.version_create(project=project, split=SPLIT)
-    build_version(version.id)  # the task body, run here: the job row says how it went
+    version_execute(version.id)  # the task body, run here: the job row says how it went
     version.refresh_from_db()
     assert version.status == "succeeded" and sum(version.counts.values()) == 6

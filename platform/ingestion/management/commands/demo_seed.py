@@ -23,7 +23,7 @@ from accounts.roles import Role
 from accounts.services import user_create
 from common.models import JobStatus
 from ingestion.models import ImportJob
-from ingestion.services import import_create, import_run
+from ingestion.services import import_create, import_execute
 from projects.models import Membership, Project
 from projects.services import project_create
 
@@ -158,7 +158,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 job = import_create(project=project, file=path, file_name=file_name, format="csv", dispatch=False,
                                     created_by=project.created_by, **options)
-            job = import_run(job_id=job.id)
+            job = import_execute(job_id=job.id)
         finally:
             path.unlink(missing_ok=True)
         job.refresh_from_db()
