@@ -15,34 +15,19 @@ from annotation.agreement import (
     table_report,
 )
 from annotation.consolidation import majority_vote
-from annotation.models import Annotation, author_key
+from annotation.votes import vote_stream
 from projects.models import Project
-
-CHUNK = 10_000
 
 
 def project_votes(*, project: Project) -> tuple[list[tuple[int, str, str]], dict[str, list[int | None]]]:
     """``(votes, lead_times)``: every annotation of the project as a vote ``(item_id, author_key, label)``
     (label "" for multilabel and span annotations), and each author's lead times (None where unknown).
-
-    One query, streamed with a server-side cursor on PostgreSQL (``.iterator``), so 1M annotations
-    never sit in memory as model instances; all annotations count, including those on excluded items."""
-    rows = (
-        Annotation.objects.filter(project_id=project.id)
-        .order_by()
-        .values_list("item_id", "annotator_id", "source", "label", "lead_time_ms")
-        .iterator(chunk_size=CHUNK)
-    )
-    keys: dict[tuple[int | None, str], str] = {}  # one string per author, not one per row
+    All annotations count, including those on excluded items (``annotation.votes.vote_stream``)."""
     votes: list[tuple[int, str, str]] = []
     lead_times: dict[str, list[int | None]] = {}
-    for item_id, annotator_id, source, label, lead_time in rows:
-        key = keys.get((annotator_id, source))
-        if key is None:
-            key = keys[(annotator_id, source)] = author_key(annotator_id, source)
-            lead_times[key] = []
+    for item_id, key, label, lead_time in vote_stream(project_id=project.id, included_only=False, ordered=False):
         votes.append((item_id, key, label))
-        lead_times[key].append(lead_time)
+        lead_times.setdefault(key, []).append(lead_time)
     return votes, lead_times
 
 

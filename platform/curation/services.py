@@ -23,13 +23,14 @@ from django.db.models import Max
 from accounts.models import User
 from annotation.agreement import agreement_report
 from annotation.consolidation import consolidate
-from annotation.models import Annotation, Review, author_key
+from annotation.votes import labelled_votes, review_verdicts
+from cleaning.selectors import cleaning_figures
 from common.errors import Conflict, Invalid
 from common.jobs import job_claim, job_dispatch, job_fail_unexpected, job_progress, job_succeed
 from curation.models import Consolidation, DatasetVersion
 from curation.noise import estimate_label_noise
 from curation.quality import ReportCancelled, quality_report
-from curation.selectors import cleaning_figures, snapshot_dir_for
+from curation.selectors import snapshot_dir_for
 from curation.snapshot import SnapshotWriter, snapshot_table
 from curation.splits import SplitAssigner, SplitError, split_validate
 from projects.models import Item, Project, TaskType
@@ -97,57 +98,6 @@ def version_create(
     return version
 
 
-def version_votes(*, project_id: int, labels: list[str]) -> tuple[list[tuple[int, str, str]], int]:
-    """The (item_id, author_key, label) votes on the project's non-excluded items, in annotation id
-    order, and how many votes were dropped because their label is no longer one of the project's."""
-    allowed = set(labels)
-    # One key string per author, shared by all their votes: a million votes by a few hundred authors
-    # then hold a few hundred strings, not a million (measured: 72 MB vs 129 MB for 1M votes).
-    keys: dict[tuple[int | None, str], str] = {}
-    votes: list[tuple[int, str, str]] = []
-    dropped = 0
-    rows = (
-        Annotation.objects.filter(project_id=project_id, item__excluded_reason="")
-        .exclude(label="")
-        .order_by("id")
-        .values_list("item_id", "annotator_id", "source", "label")
-        .iterator(chunk_size=20_000)
-    )
-    for item_id, annotator_id, source, label in rows:
-        if label not in allowed:
-            dropped += 1
-            continue
-        key = keys.get((annotator_id, source))
-        if key is None:
-            key = keys[annotator_id, source] = author_key(annotator_id, source)
-        votes.append((item_id, key, label))
-    return votes, dropped
-
-
-def version_reviews(*, project_id: int, labels: list[str]) -> dict[int, str | None]:
-    """item_id → the verdict of its latest review (annotation's contract: reviews are append-only and
-    the latest one is the item's verdict): the corrected label for "correct", None for "accept" (the
-    consensus stands, now adjudicated). Non-excluded items only; a correction to a label the project no
-    longer has is ignored."""
-    allowed = set(labels)
-    latest: dict[int, str | None] = {}
-    rows = (
-        Review.objects.filter(project_id=project_id, item__excluded_reason="")
-        .order_by("item_id", "created_at", "id")
-        .values_list("item_id", "verdict", "label", "value")
-        .iterator(chunk_size=20_000)
-    )
-    for item_id, verdict, label, value in rows:
-        if verdict != Review.Verdict.CORRECT:
-            latest[item_id] = None
-            continue
-        if not label and isinstance(value, dict):
-            label = str(value.get("label", ""))
-        if label in allowed:
-            latest[item_id] = label
-    return latest
-
-
 def _item_batches(project_id: int) -> Iterator[list[tuple[int, str]]]:
     rows = (
         Item.objects.filter(project_id=project_id, excluded_reason="")
@@ -193,11 +143,11 @@ def _build(version: DatasetVersion) -> None:
     if not job_progress(job=version, done=0, total=total):
         raise _Cancelled
     _phase(version, "votes", 0)
-    votes, dropped = version_votes(project_id=project.id, labels=labels)
+    votes, dropped = labelled_votes(project_id=project.id, labels=labels)
     _phase(version, "consolidate", 0)
     consensus = consolidate(votes, labels, version.consolidation)
     _phase(version, "reviews", 0)
-    reviewed = version_reviews(project_id=project.id, labels=labels)
+    reviewed = review_verdicts(project_id=project.id, labels=labels)
     vote_count: dict[int, int] = {}
     for item_id, _, _ in votes:
         vote_count[item_id] = vote_count.get(item_id, 0) + 1

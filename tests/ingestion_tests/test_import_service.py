@@ -32,7 +32,7 @@ def test_it_imports_items_counting_duplicates_in_the_file_and_against_existing_i
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert (job.created_count, job.duplicate_count, job.skipped_rows) == (4, 3, 0)
     assert (job.progress_done, job.progress_total) == (7, 7)
-    items = list(Item.objects.filter(import_job=job).order_by("id"))
+    items = list(Item.objects.filter(import_job_id=job.id).order_by("id"))
     assert [i.text for i in items] == ["first", "second", "third", "fourth"]
     assert items[0].raw_text == "first" and items[0].content_hash == content_hash("first")
     assert items[0].meta == {"source": "x"}

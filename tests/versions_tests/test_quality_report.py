@@ -70,27 +70,56 @@ def test_it_reports_consolidation_confidence(project):
     assert consolidation["low_share"] == pytest.approx(0.5)
 
 
-def test_it_reports_duplicates_and_pii_from_cleaning(project):
-    items = labeled_items(project, 20)
-    Item.objects.filter(id__in=[items[1].id, items[2].id]).update(excluded_reason=f"duplicate of #{items[0].id}")
-    Item.objects.filter(id=items[3].id).update(excluded_reason=f"near-duplicate of #{items[0].id}")
-    Item.objects.filter(id=items[4].id).update(excluded_reason="min_length: shorter than 10")
-    CleaningRun.objects.create(
-        project=project, status="succeeded",
-        step_counts=[{"op": "redact_pii", "changed": 3, "excluded": 0, "pii": {"email": 2, "phone": 2}}],
-    )
-    from django.utils import timezone
+def _clean(project, steps):
+    from cleaning import services as cleaning_services
 
-    CleaningRun.objects.create(  # reverted: its findings no longer stand
-        project=project, status="succeeded", reverted_at=timezone.now(),
-        step_counts=[{"op": "redact_pii", "changed": 5, "excluded": 0, "pii": {"email": 5}}],
-    )
+    run = cleaning_services.cleaning_run_create(project=project, steps=steps, created_by=None)
+    cleaning_services.cleaning_run_execute(run_id=run.id)
+    run.refresh_from_db()
+    return run
+
+
+def test_it_reports_duplicates_and_pii_from_cleaning_by_step(project):
+    words = "plot cast score pacing ending dialogue camera music story actors script humour sets light".split()
+    texts = [f"{words[i % 14]} {words[(i * 5 + 3) % 14]} {words[(i * 3 + 7) % 14]} of film {i}: {'great' if i % 2 == 0 else 'awful'}"
+             for i in range(16)]
+    texts += [
+        texts[0].upper(),  # exact duplicate once case-folded
+        "  " + texts[1],  # exact duplicate once whitespace is collapsed
+        texts[2] + " x",  # near duplicate of texts[2]
+        "meh",  # too short
+        "mail me at someone@example.com or at other@example.org",
+        "call +44 20 7946 0958 now, a fine film",
+    ]
+    items = factories.make_items(project, texts)
+    votes(items, ["positive" if i % 2 == 0 else "negative" for i in range(len(items))])
+    _clean(project, [{"op": "exact_dedup"}, {"op": "near_dedup"}, {"op": "min_length", "min": 5}, {"op": "redact_pii"}])
+    reverted = _clean(project, [{"op": "redact_pii"}])  # finds nothing new; reverted below: never counted
+    from cleaning import services as cleaning_services
+
+    revert = cleaning_services.cleaning_run_revert(run=reverted, created_by=None)
+    cleaning_services.cleaning_revert_execute(revert_id=revert.id)
+    Item.objects.filter(id=items[5].id).update(excluded_reason="excluded by hand")  # no step wrote it
+
     cleaning = build(project).quality["cleaning"]
-    assert (cleaning["items_total"], cleaning["excluded"]) == (20, 4)
+    assert (cleaning["items_total"], cleaning["excluded"]) == (22, 5)
+    assert cleaning["excluded_by_step"] == {"exact_dedup": 2, "min_length": 1, "near_dedup": 1}
     assert (cleaning["duplicates"], cleaning["near_duplicates"]) == (2, 1)
-    assert cleaning["duplicate_rate"] == pytest.approx(0.1)
-    assert cleaning["near_duplicate_rate"] == pytest.approx(0.05)
-    assert cleaning["pii"] == {"total": 4, "items": 3, "by_type": {"email": 2, "phone": 2}}
+    assert cleaning["duplicate_rate"] == pytest.approx(2 / 22)
+    assert cleaning["near_duplicate_rate"] == pytest.approx(1 / 22)
+    assert cleaning["pii"] == {"total": 3, "items": 2, "by_type": {"email": 2, "phone": 1}}
+
+
+def test_a_reverted_cleaning_run_no_longer_counts(project):
+    items = labeled_items(project, 12)
+    Item.objects.filter(id=items[1].id).update(text=items[0].text)
+    run = _clean(project, [{"op": "exact_dedup"}])
+    assert build(project).quality["cleaning"]["duplicates"] == 1
+    from cleaning import services as cleaning_services
+
+    revert = cleaning_services.cleaning_run_revert(run=run, created_by=None)
+    cleaning_services.cleaning_revert_execute(revert_id=revert.id)
+    assert build(project).quality["cleaning"]["duplicates"] == 0
 
 
 def test_it_estimates_label_noise_on_real_reviews(project):

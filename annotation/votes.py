@@ -1,0 +1,74 @@
+"""The one vote stream: every read of a project's annotations as votes goes through here, for the
+agreement figures (``quality_selectors``) and for version builds (curation), and the reviews' verdicts.
+
+A vote is ``(item_id, author_key, label)``; ``author_key`` is ``annotation.models.author_key`` (one
+string per author, shared by all their votes: a million votes by a few hundred authors then hold a few
+hundred strings, not a million; measured 72 MB against 129 MB for 1M votes). Rows are streamed with a
+server-side cursor on PostgreSQL (``.iterator``), so 1M annotations never sit in memory as models.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from annotation.models import Annotation, Review, author_key
+
+CHUNK = 20_000
+
+Vote = tuple[int, str, str]
+
+
+def vote_stream(*, project_id: int, included_only: bool, ordered: bool) -> Iterator[tuple[int, str, str, int | None]]:
+    """``(item_id, author_key, label, lead_time_ms)`` for every annotation of the project (label "" for
+    multilabel and span annotations). ``included_only`` leaves out items cleaning excluded; ``ordered``
+    yields in annotation id order (a version build's order), else in whatever order is cheapest."""
+    rows = Annotation.objects.filter(project_id=project_id)
+    if included_only:
+        rows = rows.filter(item__excluded_reason="")
+    rows = rows.order_by("id") if ordered else rows.order_by()
+    keys: dict[tuple[int | None, str], str] = {}
+    for item_id, annotator_id, source, label, lead_time in rows.values_list(
+        "item_id", "annotator_id", "source", "label", "lead_time_ms"
+    ).iterator(chunk_size=CHUNK):
+        key = keys.get((annotator_id, source))
+        if key is None:
+            key = keys[annotator_id, source] = author_key(annotator_id, source)
+        yield item_id, key, label, lead_time
+
+
+def labelled_votes(*, project_id: int, labels: Iterable[str]) -> tuple[list[Vote], int]:
+    """The single-label votes on the project's included items, in annotation id order, and how many
+    were dropped because their label is no longer one of ``labels`` (what a version build counts)."""
+    allowed = set(labels)
+    votes: list[Vote] = []
+    dropped = 0
+    for item_id, key, label, _ in vote_stream(project_id=project_id, included_only=True, ordered=True):
+        if not label:
+            continue
+        if label not in allowed:
+            dropped += 1
+            continue
+        votes.append((item_id, key, label))
+    return votes, dropped
+
+
+def review_verdicts(*, project_id: int, labels: Iterable[str]) -> dict[int, str | None]:
+    """item_id → the verdict of its latest review (reviews are append-only and the latest one is the
+    item's verdict): the corrected label for "correct", None for "accept" (the consensus stands, now
+    adjudicated). Included items only; a correction to a label the project no longer has is ignored."""
+    allowed = set(labels)
+    latest: dict[int, str | None] = {}
+    rows = (
+        Review.objects.filter(project_id=project_id, item__excluded_reason="")
+        .order_by("item_id", "created_at", "id")
+        .values_list("item_id", "verdict", "label", "value")
+        .iterator(chunk_size=CHUNK)
+    )
+    for item_id, verdict, label, value in rows:
+        if verdict != Review.Verdict.CORRECT:
+            latest[item_id] = None
+            continue
+        if not label and isinstance(value, dict):
+            label = str(value.get("label", ""))
+        if label in allowed:
+            latest[item_id] = label
+    return latest
