@@ -13,7 +13,7 @@ strategy's: a strategy only orders.
 Why not a library: the policy is three lines per strategy; what matters is that it maps onto an index.
 ``FewestAnnotationsFirst`` is exactly the order of the partial index ``item_queue_idx``
 (project, annotation_count, id WHERE excluded_reason = ''), so a claim reads a handful of index entries
-however large the project is. ``Sequential`` walks the primary key. ``Random`` cannot use an index: the
+however large the project is. ``Random`` cannot use an index: the
 database sorts every eligible candidate (a top-1 heap sort, O(n)), so prefer it for projects of
 tens of thousands of items, not millions.
 """
@@ -95,21 +95,10 @@ class FewestAnnotationsFirst(QueueStrategy):
     """Items with the fewest annotations first, then the oldest: fills overlap k breadth-first, so
     every item gets its first label before any gets its second. Backed by ``item_queue_idx``."""
 
-    name: ClassVar[str] = "fewest_annotations_first"
-
-    def order_terms(self) -> tuple[Term, ...]:
-        return (Column("annotation_count"), Column("id"))
-
-
-@dataclass(frozen=True)
-class Sequential(QueueStrategy):
-    """Items in import order (by id), whatever their annotation count: finishes each item's k labels
-    before moving on."""
-
     name: ClassVar[str] = "sequential"
 
     def order_terms(self) -> tuple[Term, ...]:
-        return (Column("id"),)
+        return (Column("annotation_count"), Column("id"))
 
 
 @dataclass(frozen=True)
@@ -125,14 +114,17 @@ class Random(QueueStrategy):
         return (ScrambledId(self.seed), Column("id"))
 
 
-STRATEGIES: dict[str, type[QueueStrategy]] = {
-    FewestAnnotationsFirst.name: FewestAnnotationsFirst,
-    Sequential.name: Sequential,
-    Random.name: Random,
-}
+# The project setting ``queue_order`` (projects.models.Project.QueueOrder) names one of these.
+QUEUE_ORDERS = ("sequential", "random")
 
 
-def strategy_named(name: str, *, seed: int = 0) -> QueueStrategy:
-    """The strategy called ``name``; ``seed`` is used by strategies that take one. KeyError if unknown."""
-    cls = STRATEGIES[name]
-    return cls(seed=seed) if cls is Random else cls()
+def strategy_for(queue_order: str, *, annotator_id: int) -> QueueStrategy:
+    """The strategy a project's ``queue_order`` asks for. "sequential": import order, fewest annotations
+    first (breadth-first over overlap k, on the queue index); "random": a shuffle seeded by the
+    annotator, so each person sees their own stable order and rivals rarely meet on a row lock.
+    ValueError for an unknown order."""
+    if queue_order == "sequential":
+        return FewestAnnotationsFirst()
+    if queue_order == "random":
+        return Random(seed=annotator_id % 2**31)
+    raise ValueError(f"unknown queue order {queue_order!r}; one of {', '.join(QUEUE_ORDERS)}")

@@ -19,6 +19,12 @@ class Project(TimeStamped):
     labels = models.JSONField(default=list)  # ordered label names; the order is the key order in the UI
     guidelines = models.TextField(blank=True, default="")
     annotations_per_item = models.PositiveSmallIntegerField(default=1)  # overlap k
+
+    class QueueOrder(models.TextChoices):  # annotation.strategies.strategy_for names the policies
+        SEQUENTIAL = "sequential"
+        RANDOM = "random"
+
+    queue_order = models.CharField(max_length=20, choices=QueueOrder.choices, default=QueueOrder.SEQUENTIAL)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

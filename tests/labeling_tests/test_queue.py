@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from annotation import services
 from annotation.models import Lease
-from annotation.strategies import Candidate, FewestAnnotationsFirst, Random, Sequential
+from annotation.strategies import Candidate, FewestAnnotationsFirst, Random
 from tests import factories
 from tests.labeling_tests.conftest import texts
 
@@ -133,7 +133,7 @@ def test_imported_labels_count_toward_k(project, items, annotator):
     assert services.item_claim_next(project=project, user=annotator).item == items[1]
 
 
-@pytest.mark.parametrize("strategy", [FewestAnnotationsFirst(), Sequential(), Random(seed=11)])
+@pytest.mark.parametrize("strategy", [FewestAnnotationsFirst(), Random(seed=11)])
 def test_the_database_order_is_the_strategys_order(strategy, make_annotators):
     project = factories.make_project(k=2)
     made = factories.make_items(project, texts(12))
@@ -147,3 +147,15 @@ def test_the_database_order_is_the_strategys_order(strategy, make_annotators):
         handed.append(lease.item_id)
         services.item_skip(item=lease.item, user=a)
     assert handed == expected
+
+
+def test_the_projects_queue_order_decides_the_order(make_annotators):
+    project = factories.make_project(k=1, queue_order="random")
+    made = factories.make_items(project, texts(30))
+    (a,) = make_annotators(project, 1)
+    expected = [c.id for c in Random(seed=a.id).order(Candidate(i.id) for i in made)]
+    handed = []
+    while (lease := services.item_claim_next(project=project, user=a)) is not None:
+        handed.append(lease.item_id)
+        services.item_skip(item=lease.item, user=a)
+    assert handed == expected and handed != sorted(handed)

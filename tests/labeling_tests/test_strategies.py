@@ -5,8 +5,7 @@ from annotation.strategies import (
     FewestAnnotationsFirst,
     Random,
     ScrambledId,
-    Sequential,
-    strategy_named,
+    strategy_for,
 )
 
 POOL = [Candidate(5, 1), Candidate(2, 0), Candidate(9, 0), Candidate(1, 2), Candidate(7, 1)]
@@ -18,10 +17,6 @@ def test_it_orders_fewest_annotations_first_then_oldest():
 
 def test_fewest_annotations_first_is_the_order_of_the_queue_index():
     assert FewestAnnotationsFirst().order_terms() == (Column("annotation_count"), Column("id"))
-
-
-def test_it_orders_sequentially_by_id_whatever_the_counts():
-    assert [c.id for c in Sequential().order(POOL)] == [1, 2, 5, 7, 9]
 
 
 def test_random_is_stable_for_a_seed_and_differs_across_seeds():
@@ -44,7 +39,11 @@ def test_the_scramble_stays_within_a_postgres_bigint_for_two_billion_ids():
     assert 0 <= scramble(2_000_000_000) < scramble.modulus
 
 
-def test_strategies_are_found_by_name():
-    assert strategy_named("sequential") == Sequential()
-    assert strategy_named("random", seed=7) == Random(seed=7)
-    assert strategy_named("fewest_annotations_first") == FewestAnnotationsFirst()
+def test_a_projects_queue_order_names_its_strategy():
+    import pytest
+
+    assert strategy_for("sequential", annotator_id=7) == FewestAnnotationsFirst()
+    assert strategy_for("random", annotator_id=7) == Random(seed=7)
+    assert strategy_for("random", annotator_id=2**40 + 3) == Random(seed=(2**40 + 3) % 2**31)
+    with pytest.raises(ValueError):
+        strategy_for("uncertain", annotator_id=1)
