@@ -15,6 +15,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import islice
 
 from django.db import IntegrityError, transaction
@@ -133,78 +134,104 @@ def version_execute(*, version_id: int) -> DatasetVersion | None:
     return version
 
 
+@dataclass
+class _Labels:
+    """What a version's rows are labelled from: the votes, their consensus and the reviews' verdicts."""
+
+    votes: list[tuple[int, str, str]]
+    dropped: int  # votes whose label the project no longer has
+    consensus: dict
+    reviewed: dict[int, str | None]
+    vote_count: dict[int, int]
+
+    def final(self, item_id: int) -> tuple[str, float] | None:
+        """The item's label and confidence, or None when it has no vote and no correction. A reviewer's
+        verdict is final (confidence 1.0): a correction's label, or an accepted consensus."""
+        found = self.consensus.get(item_id)
+        if item_id in self.reviewed:
+            label = self.reviewed[item_id] or (found.label if found else None)
+            return (label, 1.0) if label is not None else None
+        return (found.label, found.confidence) if found is not None else None
+
+
+def _gather_labels(version: DatasetVersion, labels: list[str]) -> _Labels:
+    project_id = version.project_id
+    _phase(version, "votes", 0)
+    votes, dropped = labelled_votes(project_id=project_id, labels=labels)
+    _phase(version, "consolidate", 0)
+    consensus = consolidate(votes, labels, version.consolidation)
+    _phase(version, "reviews", 0)
+    reviewed = review_verdicts(project_id=project_id, labels=labels)
+    vote_count: dict[int, int] = {}
+    for item_id, _, _ in votes:
+        vote_count[item_id] = vote_count.get(item_id, 0) + 1
+    return _Labels(votes, dropped, consensus, reviewed, vote_count)
+
+
+def _write_rows(version: DatasetVersion, writer: SnapshotWriter, found: _Labels) -> int:
+    """Append every labelled, included item to the snapshot; returns how many items were read."""
+    assign = SplitAssigner(version.split, version.seed)
+    done = 0
+    for batch in _item_batches(version.project_id):
+        ids, texts, out_labels, splits, confidences, annotations = [], [], [], [], [], []
+        for item_id, text in batch:
+            final = found.final(item_id)
+            if final is None:
+                continue  # unlabeled: not in the version
+            ids.append(item_id)
+            texts.append(text)
+            out_labels.append(final[0])
+            splits.append(assign(item_id))
+            confidences.append(final[1])
+            annotations.append(found.vote_count.get(item_id, 0))
+        writer.append(ids, texts, out_labels, splits, confidences, annotations)
+        done += len(batch)
+        if not job_progress(job=version, done=done):
+            raise _Cancelled
+    writer.close_data()
+    return done
+
+
+def _quality(version: DatasetVersion, writer: SnapshotWriter, found: _Labels, labels: list[str], *,
+             total: int, done: int) -> dict:
+    _phase(version, "quality: cleaning", done)
+    quality = quality_report(
+        table=snapshot_table(writer.tmp_dir),
+        labels=labels,
+        votes=found.votes,
+        method=version.consolidation,
+        reviewed=len(found.reviewed),
+        cleaning=cleaning_figures(project_id=version.project_id),
+        seed=version.seed,
+        agreement=agreement_report,
+        noise=estimate_label_noise,
+        unlabeled_items=total - writer.rows,
+        on_phase=lambda name: _phase(version, f"quality: {name}", done),
+    )
+    quality["consolidation"]["dropped_votes"] = found.dropped  # labels no longer in the project
+    return quality
+
+
 def _build(version: DatasetVersion) -> None:
     project = version.project
     labels = [str(label) for label in project.labels]
     timings: dict[str, float] = {}
-    started = time.perf_counter()
+    mark = time.perf_counter()
 
     total = Item.objects.filter(project_id=project.id, excluded_reason="").count()
     if not job_progress(job=version, done=0, total=total):
         raise _Cancelled
-    _phase(version, "votes", 0)
-    votes, dropped = labelled_votes(project_id=project.id, labels=labels)
-    _phase(version, "consolidate", 0)
-    consensus = consolidate(votes, labels, version.consolidation)
-    _phase(version, "reviews", 0)
-    reviewed = review_verdicts(project_id=project.id, labels=labels)
-    vote_count: dict[int, int] = {}
-    for item_id, _, _ in votes:
-        vote_count[item_id] = vote_count.get(item_id, 0) + 1
-    timings["consolidate"] = time.perf_counter() - started
+    found = _gather_labels(version, labels)
+    timings["consolidate"], mark = time.perf_counter() - mark, time.perf_counter()
 
-    assign = SplitAssigner(version.split, version.seed)
     final_dir = snapshot_dir_for(project_id=project.id, number=version.number)
-    mark = time.perf_counter()
     _phase(version, "snapshot", 0)
     with SnapshotWriter(final_dir) as writer:
-        done = 0
-        for batch in _item_batches(project.id):
-            ids, texts, out_labels, splits, confidences, annotations = [], [], [], [], [], []
-            for item_id, text in batch:
-                found = consensus.get(item_id)
-                if item_id in reviewed:  # a reviewer's verdict is final: confidence 1.0
-                    label = reviewed[item_id] or (found.label if found else None)
-                    confidence = 1.0
-                elif found is not None:
-                    label, confidence = found.label, found.confidence
-                else:
-                    label = None
-                if label is None:
-                    continue  # no vote and no correction: unlabeled, not in the version
-                ids.append(item_id)
-                texts.append(text)
-                out_labels.append(label)
-                splits.append(assign(item_id))
-                confidences.append(confidence)
-                annotations.append(vote_count.get(item_id, 0))
-            writer.append(ids, texts, out_labels, splits, confidences, annotations)
-            done += len(batch)
-            if not job_progress(job=version, done=done):
-                raise _Cancelled
-        writer.close_data()
-        timings["snapshot"] = time.perf_counter() - mark
-
-        mark = time.perf_counter()
-        _phase(version, "quality: cleaning", done)
-        cleaning = cleaning_figures(project_id=project.id)
-        quality = quality_report(
-            table=snapshot_table(writer.tmp_dir),
-            labels=labels,
-            votes=votes,
-            method=version.consolidation,
-            reviewed=len(reviewed),
-            cleaning=cleaning,
-            seed=version.seed,
-            agreement=agreement_report,
-            noise=estimate_label_noise,
-            unlabeled_items=total - writer.rows,
-            on_phase=lambda name: _phase(version, f"quality: {name}", done),
-        )
-        quality["consolidation"]["dropped_votes"] = dropped  # labels no longer in the project
+        done = _write_rows(version, writer, found)
+        timings["snapshot"], mark = time.perf_counter() - mark, time.perf_counter()
+        quality = _quality(version, writer, found, labels, total=total, done=done)
         timings["quality"] = time.perf_counter() - mark
         quality["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
-
         _phase(version, "manifest", done)
         manifest = writer.finish(
             {
