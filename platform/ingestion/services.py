@@ -96,6 +96,44 @@ def _check_field(name: str, value: str | None) -> str | None:
     return value
 
 
+def _file_name(file, file_name: str | None) -> str:
+    if file_name is None:
+        file_name = Path(file).name if isinstance(file, (str, Path)) else getattr(file, "name", "") or "upload"
+    return Path(file_name).name[:255]
+
+
+def _format(format: str | None, file_name: str) -> str:
+    """The reader to use: the one asked for, else the file name's; Unsupported when neither is known."""
+    chosen = (format or "").strip().lower() or format_from_name(file_name)
+    if chosen not in FORMATS:
+        given = f"The format {format!r}" if format else f"The file name {file_name!r}"
+        raise Unsupported(
+            f"{given} is not a supported import format; use one of {', '.join(FORMATS)}.",
+            code="unsupported_format",
+            fields={"format": [f"One of {', '.join(FORMATS)}."]},
+        )
+    return chosen
+
+
+def _options(project: Project, *, text_field, label_field, annotator_field, label_source) -> dict:
+    """The job's reader options, checked: field names, and labels only where the task type takes them."""
+    text_field = _check_field("text_field", text_field) or "text"
+    label_field = _check_field("label_field", label_field)
+    annotator_field = _check_field("annotator_field", annotator_field)
+    label_source = _check_field("label_source", label_source)
+    if annotator_field and not label_field:
+        label_field = "label"
+    if label_field and project.task_type == TaskType.SPANS:
+        raise Invalid(
+            "Importing span labels is not supported yet; import the texts without label_field.",
+            fields={"label_field": ["Not for span projects."]},
+        )
+    options = {"text_field": text_field, "label_field": label_field, "annotator_field": annotator_field}
+    if label_source:
+        options["label_source"] = label_source
+    return options
+
+
 def import_create(
     *,
     project: Project,
@@ -118,33 +156,16 @@ def import_create(
     (``label_field`` then defaults to "label"). ``dispatch=False`` leaves running the job to the caller
     (``import_execute(job_id=...)``), for scripts and the demo seed.
     """
-    if file_name is None:
-        file_name = Path(file).name if isinstance(file, (str, Path)) else getattr(file, "name", "") or "upload"
-    file_name = Path(file_name).name[:255]
-    chosen = (format or "").strip().lower() or format_from_name(file_name)
-    if chosen not in FORMATS:
-        given = f"The format {format!r}" if format else f"The file name {file_name!r}"
-        raise Unsupported(
-            f"{given} is not a supported import format; use one of {', '.join(FORMATS)}.",
-            code="unsupported_format",
-            fields={"format": [f"One of {', '.join(FORMATS)}."]},
-        )
+    file_name = _file_name(file, file_name)
+    chosen = _format(format, file_name)
     limit = settings.DATAMOAT_MAX_UPLOAD_BYTES
     size = _file_size(file)
     if size is not None and size > limit:
         raise TooLarge(f"The file is {size:,} bytes; imports are limited to {limit:,} bytes. Split it into parts.")
-    text_field = _check_field("text_field", text_field) or "text"
-    label_field = _check_field("label_field", label_field)
-    annotator_field = _check_field("annotator_field", annotator_field)
-    label_source = _check_field("label_source", label_source)
-    if annotator_field and not label_field:
-        label_field = "label"
-    if label_field and project.task_type == TaskType.SPANS:
-        raise Invalid(
-            "Importing span labels is not supported yet; import the texts without label_field.",
-            fields={"label_field": ["Not for span projects."]},
-        )
-
+    options = _options(
+        project, text_field=text_field, label_field=label_field, annotator_field=annotator_field,
+        label_source=label_source,
+    )
     path, size = _spool(project=project, file=file, suffix=Path(file_name).suffix.lower()[:16])
     if size > limit:  # a file object of unknown size
         path.unlink(missing_ok=True)
@@ -152,9 +173,6 @@ def import_create(
     if size == 0:
         path.unlink(missing_ok=True)
         raise Invalid("The file is empty.", code="empty_file", fields={"file": ["Empty."]})
-    options = {"text_field": text_field, "label_field": label_field, "annotator_field": annotator_field}
-    if label_source:
-        options["label_source"] = label_source
     job = None
     try:
         with transaction.atomic():
