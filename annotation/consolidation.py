@@ -152,6 +152,29 @@ def _logsumexp_rows(x: np.ndarray) -> np.ndarray:
     return (top + np.log(np.exp(x - top).sum(axis=1, keepdims=True)))[:, 0]
 
 
+def _m_step(counts_t, post: np.ndarray, n_annotators: int, n_labels: int, smoothing: float):
+    """Confusion matrices and class priors from the posteriors: ``(conf[j, k, l], priors[k], log_conf,
+    log_priors)``. expected[j*L + l, k] = Σ_i counts[i, j*L+l] · post[i, k]."""
+    expected = counts_t @ post
+    conf = expected.reshape(n_annotators, n_labels, n_labels).transpose(0, 2, 1) + smoothing  # [j, k, l]
+    rows = conf.sum(axis=2, keepdims=True)
+    # Unsmoothed, a class no item of this annotator's belongs to has no evidence: keep it uniform.
+    conf = np.divide(conf, rows, out=np.full_like(conf, 1.0 / n_labels), where=rows > 0)
+    priors = post.sum(axis=0) + smoothing
+    priors /= priors.sum()
+    with np.errstate(divide="ignore"):  # smoothing=0 (plain ML, as in the paper) allows log 0 = -inf
+        return conf, priors, np.log(conf), np.log(priors)
+
+
+def _e_step(counts, log_conf: np.ndarray, log_priors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posteriors over the classes per item and each item's log marginal likelihood.
+    log P(item's votes, class k) = log p_k + Σ_votes log pi_j[k, l]."""
+    n_annotators, n_labels = log_conf.shape[0], log_conf.shape[1]
+    joint = counts @ log_conf.transpose(0, 2, 1).reshape(n_annotators * n_labels, n_labels) + log_priors
+    log_marginal = _logsumexp_rows(joint)
+    return np.exp(joint - log_marginal[:, None]), log_marginal
+
+
 def dawid_skene(
     votes: Iterable[Vote],
     labels: Sequence[str],
@@ -189,23 +212,8 @@ def dawid_skene(
     history: list[float] = []
     converged = False
     for _ in range(max_iter):
-        # M-step. expected[j*L + l, k] = Σ_i counts[i, j*L+l] · post[i, k]
-        expected = counts_t @ post
-        conf = expected.reshape(n_annotators, n_labels, n_labels).transpose(0, 2, 1) + smoothing  # [j, k, l]
-        rows = conf.sum(axis=2, keepdims=True)
-        # Unsmoothed, a class no item of this annotator's belongs to has no evidence: keep it uniform.
-        conf = np.divide(conf, rows, out=np.full_like(conf, 1.0 / n_labels), where=rows > 0)
-        priors = post.sum(axis=0) + smoothing
-        priors /= priors.sum()
-        with np.errstate(divide="ignore"):  # smoothing=0 (plain ML, as in the paper) allows log 0 = -inf
-            log_conf = np.log(conf)
-            log_priors = np.log(priors)
-
-        # E-step. log P(item's votes, class k) = log p_k + Σ_votes log pi_j[k, l]
-        joint = counts @ log_conf.transpose(0, 2, 1).reshape(n_annotators * n_labels, n_labels) + log_priors
-        log_marginal = _logsumexp_rows(joint)
-        post = np.exp(joint - log_marginal[:, None])
-
+        conf, priors, log_conf, log_priors = _m_step(counts_t, post, n_annotators, n_labels, smoothing)
+        post, log_marginal = _e_step(counts, log_conf, log_priors)
         log_likelihood = float(log_marginal.sum())
         objective = log_likelihood
         if smoothing:

@@ -60,6 +60,35 @@ def _encoded(snapshot: Snapshot, split: str, tokenizer, max_length: int) -> Enco
     return Encoded(torch.from_numpy(ids).long(), torch.from_numpy(lengths).long(), torch.from_numpy(part.targets))
 
 
+def _evaluate_splits(model, snapshot: Snapshot, encoded: dict[str, Encoded], device, batch_size: int,
+                     callbacks: Callbacks) -> tuple[dict[str, dict], list[ItemPrediction]]:
+    """Metrics per evaluation split and a prediction per item of those splits."""
+    metrics: dict[str, dict] = {}
+    predictions: list[ItemPrediction] = []
+    for split in EVAL_SPLITS:
+        callbacks.on_phase(f"evaluate {split}")
+        result = evaluate(
+            model, encoded[split], snapshot.labels, device=device, batch_size=batch_size,
+            on_batch=lambda done, total, split=split: callbacks.on_eval_batch(split, done, total),
+        )
+        metrics[split] = result.metrics
+        part = snapshot.splits[split]
+        predictions.extend(
+            ItemPrediction(
+                item_id=int(item_id),
+                label=snapshot.labels[target],
+                predicted=snapshot.labels[predicted],
+                confidence=float(confidence),
+                split=split,
+            )
+            for item_id, target, predicted, confidence in zip(
+                part.item_ids.tolist(), part.targets.tolist(), result.predicted.tolist(), result.confidence.tolist(),
+                strict=True,
+            )
+        )
+    return metrics, predictions
+
+
 def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbacks | None = None) -> RunResult:
     """Train on the snapshot's train split, evaluate on val and test, write artifacts to ``out_dir``.
 
@@ -95,30 +124,8 @@ def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbac
     callbacks.on_phase("train")
     history = trainer.fit()
 
-    metrics: dict[str, dict] = {}
-    predictions: list[ItemPrediction] = []
     eval_batch = config.train.batch_size * 4  # no gradients kept: bigger batches fit
-    for split in EVAL_SPLITS:
-        callbacks.on_phase(f"evaluate {split}")
-        result = evaluate(
-            model, encoded[split], snapshot.labels, device=device, batch_size=eval_batch,
-            on_batch=lambda done, total, split=split: callbacks.on_eval_batch(split, done, total),
-        )
-        metrics[split] = result.metrics
-        part = snapshot.splits[split]
-        predictions.extend(
-            ItemPrediction(
-                item_id=int(item_id),
-                label=snapshot.labels[target],
-                predicted=snapshot.labels[predicted],
-                confidence=float(confidence),
-                split=split,
-            )
-            for item_id, target, predicted, confidence in zip(
-                part.item_ids.tolist(), part.targets.tolist(), result.predicted.tolist(), result.confidence.tolist(),
-                strict=True,
-            )
-        )
+    metrics, predictions = _evaluate_splits(model, snapshot, encoded, device, eval_batch, callbacks)
     if callbacks.should_stop():
         raise TrainingCancelled("stopped during evaluation")
 
