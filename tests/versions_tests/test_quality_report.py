@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from cleaning.models import CleaningRun
 from curation.selectors import version_snapshot_dir
 from curation.snapshot import snapshot_table
 from projects.models import Item
