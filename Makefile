@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup run test test-fast bench frontend migrate demo lint clean
+.PHONY: setup run test test-fast bench frontend types migrate demo lint clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Datamoat needs Python 3.11+"'
@@ -26,6 +26,19 @@ frontend/dist/index.html: frontend/node_modules/.installed $(shell find frontend
 	cd frontend && npm run build
 
 frontend: frontend/dist/index.html
+
+# The browser app's API types, generated from the OpenAPI schema (openapi-typescript, pinned in
+# frontend/package.json). Run it after changing a serializer and commit the result:
+# tests/frontend_tests fails while the committed file lags behind the schema.
+API_SCHEMA := var/openapi.json
+API_TYPES := frontend/src/lib/api-schema.d.ts
+
+types: $(VENV)/.installed frontend/node_modules/.installed
+	mkdir -p $(dir $(API_SCHEMA))
+	# The schema is generated on the embedded database whatever DATABASE_URL says: field bounds (and so
+	# the generated number formats) differ by backend, and the committed types must not.
+	DATABASE_URL=sqlite://:memory: $(PY) manage.py spectacular --format openapi-json --file $(API_SCHEMA)
+	npm --prefix frontend run --silent gen:types -- $(CURDIR)/$(API_SCHEMA) --output $(CURDIR)/$(API_TYPES)
 
 setup: $(VENV)/.installed frontend
 

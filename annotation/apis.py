@@ -16,11 +16,35 @@ from rest_framework.views import APIView
 from accounts.roles import CAN_ANNOTATE, CAN_REVIEW, Role
 from annotation import selectors, services
 from annotation.models import Review
-from common.api.pagination import keyset_page
+from common.api.pagination import keyset_page, paginated
+from common.api.schema import error_responses
+from common.api.serializers import FREE_OBJECT, json_field
 from common.errors import Invalid
 from projects.access import item_for_user, project_for_user
 
 MAX_EXCLUDE = 100
+
+
+class SpanOutput(serializers.Serializer):
+    start = serializers.IntegerField(help_text="Character offset in the item's text.")
+    end = serializers.IntegerField(help_text="Character offset, exclusive.")
+    label = serializers.CharField()
+
+
+class AnnotationValueSerializer(serializers.Serializer):
+    """An annotation's value, one key by the project's task type: classification ``{"label": l}``,
+    multilabel ``{"labels": [l, ...]}``, spans ``{"spans": [{start, end, label}]}``."""
+
+    class Meta:
+        ref_name = "AnnotationValue"
+
+    label = serializers.CharField(required=False)
+    labels = serializers.ListField(child=serializers.CharField(), required=False)
+    spans = SpanOutput(many=True, required=False)
+
+
+def _meta_field() -> serializers.JSONField:
+    return json_field({**FREE_OBJECT, "description": "The item's metadata: the import's other columns."})
 
 
 def _exclude_ids(request) -> list[int]:
@@ -56,7 +80,7 @@ class ItemNextApi(APIView):
 
             id = serializers.IntegerField()
             text = serializers.CharField()
-            meta = serializers.JSONField()
+            meta = _meta_field()
 
         item = ItemSerializer()
         lease_expires_at = serializers.DateTimeField()
@@ -81,8 +105,8 @@ class AnnotationOutput(serializers.Serializer):
     item_id = serializers.IntegerField()
     annotator = serializers.CharField(allow_null=True)
     source = serializers.CharField(allow_null=True)
-    author_key = serializers.CharField()
-    value = serializers.JSONField()
+    author_key = serializers.CharField(help_text='"user:<id>" or "source:<name>"')
+    value = json_field(AnnotationValueSerializer)
     label = serializers.CharField(allow_null=True)
     lead_time_ms = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -95,10 +119,10 @@ class AnnotationCreateApi(APIView):
         class Meta:
             ref_name = "AnnotationCreateInput"
 
-        value = serializers.JSONField()
+        value = json_field(AnnotationValueSerializer)
         lead_time_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
 
-    @extend_schema(request=InputSerializer, responses={201: AnnotationOutput})
+    @extend_schema(request=InputSerializer, responses={201: AnnotationOutput, **error_responses(409)})
     def post(self, request, item_id: int):
         item = item_for_user(user=request.user, item_id=item_id, roles=CAN_ANNOTATE)
         data = self.InputSerializer(data=request.data)
@@ -121,8 +145,8 @@ class ItemSkipApi(APIView):
 class ReviewOutput(serializers.Serializer):
     id = serializers.IntegerField()
     reviewer = serializers.CharField()
-    verdict = serializers.CharField()
-    value = serializers.JSONField(allow_null=True)
+    verdict = serializers.ChoiceField(choices=Review.Verdict.choices)
+    value = json_field(AnnotationValueSerializer, allow_null=True, help_text="The correction; null for accept.")
     label = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
 
@@ -138,13 +162,13 @@ class ItemDetailApi(APIView):
         project_id = serializers.IntegerField()
         text = serializers.CharField()
         raw_text = serializers.CharField()
-        meta = serializers.JSONField()
+        meta = _meta_field()
         excluded_reason = serializers.CharField(allow_blank=True)
         annotation_count = serializers.IntegerField()
         annotations = AnnotationOutput(many=True)
         reviews = ReviewOutput(many=True)
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses={200: OutputSerializer, **error_responses(403)})
     def get(self, request, item_id: int):
         item = item_for_user(user=request.user, item_id=item_id, roles=CAN_REVIEW)
         return Response(self.OutputSerializer(selectors.item_detail(item=item)).data)
@@ -158,7 +182,7 @@ class ReviewCreateApi(APIView):
             ref_name = "ReviewCreateInput"
 
         verdict = serializers.ChoiceField(choices=Review.Verdict.choices)
-        value = serializers.JSONField(required=False, allow_null=True, default=None)
+        value = json_field(AnnotationValueSerializer, required=False, allow_null=True, default=None)
 
     @extend_schema(request=InputSerializer, responses={201: ReviewOutput})
     def post(self, request, item_id: int):
@@ -212,8 +236,8 @@ class AnnotationListApi(APIView):
         text = serializers.CharField()
 
     @extend_schema(
-        parameters=[OpenApiParameter("mine", bool), OpenApiParameter("cursor", str)],
-        responses=OutputSerializer(many=True),
+        parameters=[OpenApiParameter("mine", bool, description="true: only the caller's own annotations")],
+        responses=paginated(OutputSerializer),
     )
     def get(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id)
@@ -231,8 +255,8 @@ class ItemOutput(serializers.Serializer):
     id = serializers.IntegerField()
     text = serializers.CharField()
     raw_text = serializers.CharField()
-    meta = serializers.JSONField()
-    excluded_reason = serializers.CharField()
+    meta = _meta_field()
+    excluded_reason = serializers.CharField(help_text="Why cleaning excluded the item; empty when included.")
     annotation_count = serializers.IntegerField()
 
 
@@ -240,7 +264,12 @@ class ItemListApi(APIView):
     """Managers and reviewers browse items: ``?search=`` (substring), ``?excluded=true|false``,
     ``?label=`` (items with an annotation carrying that label)."""
 
-    @extend_schema(responses=ItemOutput(many=True))
+    class FilterSerializer(serializers.Serializer):
+        search = serializers.CharField(required=False, help_text="A substring of the text.")
+        excluded = serializers.BooleanField(required=False, help_text="true: only excluded items; false: only included")
+        label = serializers.CharField(required=False, help_text="Items with an annotation carrying this label.")
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: paginated(ItemOutput), **error_responses(403)})
     def get(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
         params = request.query_params

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from accounts.roles import CAN_REVIEW
 from annotation import quality_selectors
 from annotation.agreement import LEVELS, NonNumericLabels
+from common.api.schema import error_responses
 from common.errors import Invalid
 from projects.access import project_for_user
 
@@ -82,7 +83,7 @@ class ProjectAgreementApi(APIView):
             OpenApiParameter("level", str, enum=list(LEVELS), description="Krippendorff's alpha level (default nominal)"),
             OpenApiParameter("weights", str, enum=list(WEIGHTS), description="Cohen kappa weights (default none)"),
         ],
-        responses=OutputSerializer,
+        responses={200: OutputSerializer, **error_responses(403)},
     )
     def get(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)

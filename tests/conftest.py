@@ -3,10 +3,25 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from rest_framework.test import APIClient
 
 from accounts.roles import Role
-from tests import factories
+from tests import contract, factories
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not contract.checked:
+        return
+    seen = {key.rsplit(" ", 1)[0] for key in contract.checked if "outside the schema" not in key}
+    declared = {
+        f"{method.upper()} {path}"
+        for path, item in contract.openapi()["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+    terminalreporter.write_line(
+        f"contract: {sum(contract.checked.values())} responses checked against /api/v1/schema, "
+        f"{len(seen & declared)} of {len(declared)} operations exercised"
+    )
 
 
 def pytest_report_header(config):
@@ -49,10 +64,13 @@ def outsider(db):
 
 @pytest.fixture
 def client_for():
-    """``client_for(user)``: an API client authenticated as that user (None: anonymous)."""
+    """``client_for(user)``: an API client authenticated as that user (None: anonymous). Every response
+    it receives is checked against the OpenAPI schema (``tests/contract.py``): an undeclared field or
+    status fails the test that made the request. Keyword arguments go to the client
+    (``enforce_csrf_checks=True``)."""
 
-    def build(user=None) -> APIClient:
-        client = APIClient()
+    def build(user=None, **kwargs) -> contract.ContractClient:
+        client = contract.ContractClient(**kwargs)
         if user is not None:
             client.force_authenticate(user)
         return client

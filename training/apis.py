@@ -6,32 +6,138 @@ metrics are always read beside the data-quality figures of what it was trained o
 """
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from dataclasses import fields
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE, CAN_REVIEW
-from common.api.pagination import keyset_page
-from common.api.serializers import JobOutput
+from common.api.pagination import keyset_page, paginated
+from common.api.schema import error_responses
+from common.api.serializers import JobOutput, VersionCountsOutput, json_field
 from common.errors import Invalid
-from common.jobs import job_payload
 from curation.access import version_for_user
 from projects.access import project_for_user
 from training import selectors, services
 from training.access import run_for_user
+from training.engine import ModelConfig, TrainConfig
 from training.models import TrainingRun
 
+_OPTION_FIELDS = {
+    bool: serializers.BooleanField,
+    int: serializers.IntegerField,
+    float: serializers.FloatField,
+    str: serializers.CharField,
+}
 
-def _version(run: TrainingRun) -> dict:
-    version = run.version
-    return {
-        "id": version.id,
-        "number": version.number,
-        "name": version.name,
-        "counts": version.counts,
-        "quality": selectors.version_headline(version.quality),
-    }
+
+def _options(config_class, **kwargs) -> dict[str, serializers.Field]:
+    """One serializer field per option of an engine config dataclass (its defaults give the types)."""
+    return {f.name: _OPTION_FIELDS[type(f.default)](**kwargs) for f in fields(config_class)}
+
+
+ModelOptionsOutput = type("ModelOptionsOutput", (serializers.Serializer,), _options(ModelConfig))
+TrainOptionsOutput = type("TrainOptionsOutput", (serializers.Serializer,), _options(TrainConfig))
+
+
+class RunConfigOutput(serializers.Serializer):
+    """The engine's config as resolved at launch (``RunConfig.to_dict``): every option, defaults filled in."""
+
+    model = ModelOptionsOutput()
+    train = TrainOptionsOutput()
+
+
+class VersionHeadlineOutput(serializers.Serializer):
+    """The few quality figures shown beside a run's metrics (``selectors.version_headline``)."""
+
+    items = serializers.IntegerField(allow_null=True)
+    estimated_noise_rate = serializers.FloatField(allow_null=True)
+    percent_agreement = serializers.FloatField(allow_null=True)
+    krippendorff_alpha = serializers.FloatField(allow_null=True)
+    fleiss_kappa = serializers.FloatField(allow_null=True)
+    imbalance_ratio = serializers.FloatField(allow_null=True)
+    mean_label_confidence = serializers.FloatField(allow_null=True)
+
+
+class RunVersionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    counts = json_field(VersionCountsOutput)
+    quality = json_field(VersionHeadlineOutput, help_text="The version's quality headline.")
+
+
+class ClassMetricsOutput(serializers.Serializer):
+    """null for all three when the class is absent from the split and never predicted."""
+
+    precision = serializers.FloatField(allow_null=True)
+    recall = serializers.FloatField(allow_null=True)
+    f1 = serializers.FloatField(allow_null=True)
+    support = serializers.IntegerField()
+
+
+class SplitMetricsOutput(serializers.Serializer):
+    """One split's evaluation (``training.engine.metrics.ConfusionCounts.compute``)."""
+
+    accuracy = serializers.FloatField(allow_null=True)
+    macro_f1 = serializers.FloatField(allow_null=True)
+    per_class = serializers.DictField(child=ClassMetricsOutput(), help_text="label → figures")
+    confusion_matrix = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()), help_text="[true label][predicted label]"
+    )
+    labels = serializers.ListField(child=serializers.CharField(), help_text="The matrix's label order.")
+    count = serializers.IntegerField(required=False, help_text="Examples evaluated.")
+
+
+class EvaluatedOnOutput(serializers.Serializer):
+    """The evaluation set (ruler) a version's test split is."""
+
+    evaluation_set = serializers.IntegerField()
+    revision = serializers.IntegerField()
+    items = serializers.IntegerField()
+
+
+class RunMetricsOutput(serializers.Serializer):
+    """A finished run's metrics: the test split's at the top level, each split under its name, and
+    facts of the run; {} until the run succeeds."""
+
+    accuracy = serializers.FloatField(allow_null=True, required=False)
+    macro_f1 = serializers.FloatField(allow_null=True, required=False)
+    per_class = serializers.DictField(child=ClassMetricsOutput(), required=False)
+    confusion_matrix = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()), required=False
+    )
+    labels = serializers.ListField(child=serializers.CharField(), required=False)
+    count = serializers.IntegerField(required=False)
+    val = SplitMetricsOutput(required=False)
+    test = SplitMetricsOutput(required=False)
+    seconds = serializers.FloatField(required=False, help_text="Training and evaluation time.")
+    parameters = serializers.IntegerField(required=False, help_text="Trainable parameters.")
+    vocab_size = serializers.IntegerField(required=False, help_text="The tokenizer's vocabulary size.")
+    evaluated_on = EvaluatedOnOutput(
+        allow_null=True, required=False, help_text="The ruler the test metrics were measured on; null without one."
+    )
+
+
+class HeadlineMetricsOutput(serializers.Serializer):
+    accuracy = serializers.FloatField(allow_null=True)
+    macro_f1 = serializers.FloatField(allow_null=True)
+
+
+class MetricsSummaryOutput(HeadlineMetricsOutput):
+    """Test accuracy and macro-F1 (null until the run succeeds), and val's."""
+
+    val = HeadlineMetricsOutput(allow_null=True)
+
+
+class LossPointOutput(serializers.Serializer):
+    step = serializers.IntegerField()
+    epoch = serializers.IntegerField()
+    loss = serializers.FloatField(help_text="Mean training loss since the previous point.")
+    val_accuracy = serializers.FloatField(allow_null=True, required=False, help_text="At a val evaluation.")
+    val_macro_f1 = serializers.FloatField(allow_null=True, required=False, help_text="At a val evaluation.")
 
 
 def _metrics_summary(metrics: dict) -> dict:
@@ -43,46 +149,62 @@ def _metrics_summary(metrics: dict) -> dict:
     }
 
 
-class RunSummaryOutput(JobOutput):
+class _RunFieldsOutput(JobOutput):
+    project = serializers.IntegerField(source="project_id")
+    version = serializers.SerializerMethodField(help_text="The version trained on, with its quality headline.")
+    model = serializers.CharField()
+    config = json_field(RunConfigOutput)
+    device = serializers.CharField(help_text="Where it ran (cpu, cuda...); empty until it starts.")
+
+    @extend_schema_field(RunVersionOutput)
+    def get_version(self, run: TrainingRun) -> dict:
+        version = run.version
+        return {
+            "id": version.id,
+            "number": version.number,
+            "name": version.name,
+            "counts": version.counts,
+            "quality": selectors.version_headline(version.quality),
+        }
+
+
+class RunSummaryOutput(_RunFieldsOutput):
     """A run in lists: job fields, version with its quality headline, config, headline metrics."""
 
-    def to_representation(self, run: TrainingRun) -> dict:
-        return {
-            **job_payload(run),
-            "project": run.project_id,
-            "version": _version(run),
-            "model": run.model,
-            "config": run.config,
-            "device": run.device,
-            "metrics": _metrics_summary(run.metrics),
-            "created_by": run.created_by_id,
-        }
+    metrics = serializers.SerializerMethodField()
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+
+    @extend_schema_field(MetricsSummaryOutput)
+    def get_metrics(self, run: TrainingRun) -> dict:
+        return _metrics_summary(run.metrics)
 
 
-class RunOutput(RunSummaryOutput):
+class RunOutput(_RunFieldsOutput):
     """A run whole: adds the loss history and the full metrics (test at the top level, plus val and test)."""
 
-    def to_representation(self, run: TrainingRun) -> dict:
-        return {
-            **super().to_representation(run),
-            "history": run.history,
-            "metrics": run.metrics,
-            "has_artifacts": bool(run.artifacts_path),
-        }
+    metrics = json_field(RunMetricsOutput)
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    history = json_field(LossPointOutput(many=True))
+    has_artifacts = serializers.SerializerMethodField()
+
+    def get_has_artifacts(self, run: TrainingRun) -> bool:
+        return bool(run.artifacts_path)
 
 
 class RunCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        """The documented options; every engine option (d_model, n_layers, ...) is accepted, unknown ones are 400."""
+    InputSerializer = type(
+        "InputSerializer",
+        (serializers.Serializer,),
+        {
+            "__qualname__": "RunCreateApi.InputSerializer",
+            "__doc__": "Every engine option (d_model, n_layers, epochs, ...) is accepted; unknown ones are 400.",
+            "model": serializers.ChoiceField(choices=["transformer"], default="transformer"),
+            **_options(ModelConfig, required=False),
+            **_options(TrainConfig, required=False),
+        },
+    )
 
-        model = serializers.ChoiceField(choices=["transformer"], default="transformer")
-        epochs = serializers.IntegerField(required=False)
-        batch_size = serializers.IntegerField(required=False)
-        learning_rate = serializers.FloatField(required=False)
-        max_length = serializers.IntegerField(required=False)
-        seed = serializers.IntegerField(required=False)
-
-    @extend_schema(request=InputSerializer, responses={202: RunOutput})
+    @extend_schema(request=InputSerializer, responses={202: RunOutput, **error_responses(409)})
     def post(self, request, version_id: int):
         version = version_for_user(user=request.user, version_id=version_id, roles=CAN_MANAGE)
         if not isinstance(request.data, dict):
@@ -93,7 +215,7 @@ class RunCreateApi(APIView):
 
 
 class RunListApi(APIView):
-    @extend_schema(responses=RunSummaryOutput(many=True))
+    @extend_schema(responses={200: paginated(RunSummaryOutput), **error_responses(403)})
     def get(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
         runs = selectors.run_list(project=project)
@@ -101,14 +223,14 @@ class RunListApi(APIView):
 
 
 class RunDetailApi(APIView):
-    @extend_schema(responses=RunOutput)
+    @extend_schema(responses={200: RunOutput, **error_responses(403)})
     def get(self, request, run_id: int):
         run = run_for_user(user=request.user, run_id=run_id, roles=CAN_REVIEW)
         return Response(RunOutput(run).data)
 
 
 class RunCancelApi(APIView):
-    @extend_schema(request=None, responses={202: RunOutput})
+    @extend_schema(request=None, responses={202: RunOutput, **error_responses(409)})
     def post(self, request, run_id: int):
         run = run_for_user(user=request.user, run_id=run_id, roles=CAN_MANAGE)
         run = services.run_cancel(run=run)
@@ -133,10 +255,8 @@ class PredictionListApi(APIView):
         parameters=[
             OpenApiParameter("split", str, enum=list(selectors.PREDICTION_SPLITS)),
             OpenApiParameter("correct", bool, description="true: only right predictions; false: only mistakes"),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("page_size", int),
         ],
-        responses=OutputSerializer(many=True),
+        responses={200: paginated(OutputSerializer), **error_responses(403)},
     )
     def get(self, request, run_id: int):
         run = run_for_user(user=request.user, run_id=run_id, roles=CAN_REVIEW)

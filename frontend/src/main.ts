@@ -1,7 +1,7 @@
 import { createApp } from "vue";
 import App from "./App.vue";
 import { router } from "./router";
-import { setUnauthorizedHandler } from "./lib/api";
+import { setUnauthorizedHandler } from "./lib/api/client";
 import { session } from "./lib/session";
 import { toastError } from "./lib/toast";
 import "./styles.css";

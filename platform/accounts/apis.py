@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.services import token_for, user_create
+from common.api.schema import error_responses
 from common.errors import Forbidden, Invalid
 
 
@@ -56,14 +57,16 @@ class AuthSessionApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=UserOutput)
+    class OutputSerializer(serializers.Serializer):
+        user = UserOutput(allow_null=True, help_text="Who is signed in; null when nobody is.")
+
+    @extend_schema(responses=OutputSerializer)
     def get(self, request):
         get_token(request)
-        if not request.user.is_authenticated:
-            return Response({"user": None})
-        return Response({"user": UserOutput(request.user).data})
+        user = request.user if request.user.is_authenticated else None
+        return Response(self.OutputSerializer({"user": user}).data)
 
-    @extend_schema(request=CredentialsInput, responses=UserOutput)
+    @extend_schema(request=CredentialsInput, responses=OutputSerializer)
     def post(self, request):
         # DRF checks CSRF only for signed-in users; a login form needs it too (login CSRF).
         SessionAuthentication().enforce_csrf(request)
@@ -71,7 +74,7 @@ class AuthSessionApi(APIView):
         data.is_valid(raise_exception=True)
         user = _authenticate(request, data.validated_data)
         login(request, user)
-        return Response({"user": UserOutput(user).data})
+        return Response(self.OutputSerializer({"user": user}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request):
@@ -92,7 +95,7 @@ class UserCreateApi(APIView):
         email = serializers.EmailField(required=False, default="")
         is_admin = serializers.BooleanField(required=False, default=False)
 
-    @extend_schema(request=InputSerializer, responses={201: UserOutput})
+    @extend_schema(request=InputSerializer, responses={201: UserOutput, **error_responses(403, 409)})
     def post(self, request):
         if not request.user.is_admin:
             raise Forbidden("Only site admins create users.")

@@ -11,15 +11,16 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE, CAN_REVIEW
-from common.api.pagination import keyset_page
-from common.api.serializers import JobOutput
+from common.api.pagination import keyset_page, paginated
+from common.api.schema import error_responses
+from common.api.serializers import JobOutput, VersionCountsOutput, json_field
 from common.errors import Conflict, Invalid
 from common.models import JobStatus
 from curation import quality as quality_mod
@@ -53,16 +54,164 @@ def _built_snapshot(version: DatasetVersion):
     return folder
 
 
+class SplitCountsOutput(serializers.Serializer):
+    train = serializers.IntegerField()
+    val = serializers.IntegerField()
+    test = serializers.IntegerField()
+
+
+class SplitSharesOutput(serializers.Serializer):
+    train = serializers.FloatField()
+    val = serializers.FloatField()
+    test = serializers.FloatField()
+
+
+# The quality report (curation/quality.py), declared section by section. It is stored with the version
+# and sent as stored; an undefined figure is null with a ``note`` saying why.
+
+
+class QualityItemsOutput(SplitCountsOutput):
+    total = serializers.IntegerField()
+
+
+class LabelsBySplitOutput(serializers.Serializer):
+    train = serializers.DictField(child=serializers.IntegerField(), help_text="label → items")
+    val = serializers.DictField(child=serializers.IntegerField(), help_text="label → items")
+    test = serializers.DictField(child=serializers.IntegerField(), help_text="label → items")
+
+
+class QualityLabelsOutput(serializers.Serializer):
+    distribution = serializers.DictField(child=serializers.IntegerField(), help_text="label → items, project order")
+    shares = serializers.DictField(child=serializers.FloatField(allow_null=True), help_text="label → share of items")
+    by_split = LabelsBySplitOutput()
+    imbalance_ratio = serializers.FloatField(allow_null=True, help_text="max/min class count; null with a missing label")
+    missing_labels = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField(required=False)
+
+
+class QualityAnnotationsOutput(serializers.Serializer):
+    mean = serializers.FloatField(allow_null=True)
+    min = serializers.IntegerField(allow_null=True)
+    max = serializers.IntegerField(allow_null=True)
+    histogram = serializers.DictField(child=serializers.IntegerField(), help_text="votes per item → items")
+
+
+class QualityPairKappaOutput(serializers.Serializer):
+    a = serializers.CharField(help_text="An annotator's key")
+    b = serializers.CharField(help_text="An annotator's key")
+    kappa = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField()
+
+
+class QualityLabelAgreementOutput(serializers.Serializer):
+    ratings = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    fleiss_kappa = serializers.FloatField(allow_null=True)
+    krippendorff_alpha = serializers.FloatField(allow_null=True)
+
+
+class QualityAgreementOutput(serializers.Serializer):
+    """``annotation.agreement.agreement_report`` over the version's votes (annotators by key); only
+    ``note`` and ``items_compared`` when the report failed."""
+
+    items_compared = serializers.IntegerField()
+    ratings = serializers.IntegerField(required=False)
+    annotator_count = serializers.IntegerField(required=False)
+    percent_agreement = serializers.FloatField(allow_null=True, required=False)
+    fleiss_kappa = serializers.FloatField(allow_null=True, required=False)
+    krippendorff_alpha = serializers.FloatField(allow_null=True, required=False)
+    krippendorff_level = serializers.CharField(required=False)
+    cohen_kappa = QualityPairKappaOutput(many=True, required=False)
+    cohen_kappa_weights = serializers.CharField(required=False)
+    per_label = serializers.DictField(child=QualityLabelAgreementOutput(), required=False)
+    note = serializers.CharField(required=False)
+
+
+class QualityConsolidationOutput(serializers.Serializer):
+    method = serializers.CharField()
+    mean = serializers.FloatField(allow_null=True, help_text="Mean confidence of the consolidated labels.")
+    low_share = serializers.FloatField(allow_null=True)
+    low_threshold = serializers.FloatField()
+    reviewed = serializers.IntegerField(help_text="Items whose label a reviewer set.")
+    dropped_votes = serializers.IntegerField(required=False, help_text="Votes for labels no longer in the project.")
+
+
+class SuspectOutput(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    given = serializers.CharField()
+    suggested = serializers.CharField()
+    self_confidence = serializers.FloatField()
+
+
+class QualityNoiseSummaryOutput(serializers.Serializer):
+    estimated_rate = serializers.FloatField(allow_null=True)
+    method = serializers.CharField(required=False)
+    rows = serializers.IntegerField(required=False)
+    sampled = serializers.BooleanField(required=False)
+    suspect_count = serializers.IntegerField(required=False)
+    note = serializers.CharField(required=False)
+
+
+class QualityNoiseOutput(QualityNoiseSummaryOutput):
+    suspects = SuspectOutput(many=True, help_text="The most suspicious labels (at most 200).")
+
+
+class QualityPiiOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    items = serializers.IntegerField()
+    by_type = serializers.DictField(child=serializers.IntegerField())
+
+
+class QualityCleaningOutput(serializers.Serializer):
+    items_total = serializers.IntegerField()
+    excluded = serializers.IntegerField()
+    excluded_by_step = serializers.DictField(child=serializers.IntegerField(), required=False, help_text="op → items")
+    duplicates = serializers.IntegerField()
+    near_duplicates = serializers.IntegerField()
+    duplicate_rate = serializers.FloatField(allow_null=True)
+    near_duplicate_rate = serializers.FloatField(allow_null=True)
+    pii = QualityPiiOutput()
+
+
+class QualityImportDuplicatesOutput(serializers.Serializer):
+    """Rows the project's finished imports skipped because their text was already there."""
+
+    rows = serializers.IntegerField(help_text="Rows the finished imports read.")
+    duplicates = serializers.IntegerField()
+    duplicate_rate = serializers.FloatField(allow_null=True)
+
+
+class QualityReportSummaryOutput(serializers.Serializer):
+    """The quality report without its suspect list. Every section is absent ({}) until the build ends."""
+
+    unlabeled_items = serializers.IntegerField(required=False)
+    cleaning = QualityCleaningOutput(required=False)
+    items = QualityItemsOutput(required=False)
+    labels = QualityLabelsOutput(required=False)
+    annotations_per_item = QualityAnnotationsOutput(required=False)
+    agreement = QualityAgreementOutput(required=False)
+    consolidation = QualityConsolidationOutput(required=False)
+    label_noise = QualityNoiseSummaryOutput(required=False)
+    import_duplicates = QualityImportDuplicatesOutput(required=False)
+    timings_s = serializers.DictField(child=serializers.FloatField(), required=False, help_text="build phase → seconds")
+
+
+class QualityReportOutput(QualityReportSummaryOutput):
+    """The quality report of a version (curation/quality.py). Every section is absent ({}) until the build ends."""
+
+    label_noise = QualityNoiseOutput(required=False)
+
+
 class VersionOutput(JobOutput):
     project = serializers.IntegerField(source="project_id")
     number = serializers.IntegerField()
     name = serializers.CharField()
-    consolidation = serializers.CharField()
-    split = serializers.JSONField()
+    consolidation = serializers.ChoiceField(choices=Consolidation.choices)
+    split = json_field(SplitSharesOutput)
     seed = serializers.IntegerField()
     content_hash = serializers.CharField()
-    counts = serializers.JSONField()
-    quality = serializers.JSONField()
+    counts = json_field(VersionCountsOutput)
+    quality = json_field(QualityReportOutput)
     created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
 
 
@@ -71,6 +220,7 @@ class VersionSummaryOutput(VersionOutput):
 
     quality = serializers.SerializerMethodField()
 
+    @extend_schema_field(QualityReportSummaryOutput)
     def get_quality(self, version) -> dict:
         return quality_mod.summary(version.quality)
 
@@ -87,14 +237,14 @@ class VersionListCreateApi(APIView):
         split = SplitSerializer(required=False, default=lambda: {"train": 0.8, "val": 0.1, "test": 0.1})
         seed = serializers.IntegerField(required=False, default=0, min_value=-(2**31), max_value=2**31 - 1)
 
-    @extend_schema(responses=VersionSummaryOutput(many=True))
+    @extend_schema(responses={200: paginated(VersionSummaryOutput), **error_responses(403)})
     def get(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
         versions = selectors.version_list(project=project)
         return keyset_page(request, versions, lambda rows: VersionSummaryOutput(rows, many=True).data,
                            descending=True)
 
-    @extend_schema(request=InputSerializer, responses={202: VersionOutput})
+    @extend_schema(request=InputSerializer, responses={202: VersionOutput, **error_responses(409)})
     def post(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
         data = self.InputSerializer(data=request.data)
@@ -104,7 +254,7 @@ class VersionListCreateApi(APIView):
 
 
 class VersionDetailApi(APIView):
-    @extend_schema(responses=VersionOutput)
+    @extend_schema(responses={200: VersionOutput, **error_responses(403)})
     def get(self, request, version_id: int):
         version = version_for_user(user=request.user, version_id=version_id, roles=CAN_REVIEW)
         return Response(VersionOutput(version).data)
@@ -131,7 +281,7 @@ class VersionExportApi(APIView):
             OpenApiParameter("format", str, enum=list(EXPORTERS), description="jsonl (default), csv or parquet"),
             OpenApiParameter("split", str, enum=list(EXPORT_SPLITS), description="all (default), train, val, test"),
         ],
-        responses={(200, "application/octet-stream"): bytes},
+        responses={(200, "application/octet-stream"): bytes, **error_responses(403, 409)},
     )
     def get(self, request, version_id: int):
         version = version_for_user(user=request.user, version_id=version_id, roles=CAN_MANAGE)
@@ -153,6 +303,27 @@ class VersionExportApi(APIView):
         return response
 
 
+class DiffItemOutput(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    text = serializers.CharField()
+    label = serializers.CharField()
+
+
+class RelabeledItemOutput(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    text = serializers.CharField()
+    old_label = serializers.CharField()
+    new_label = serializers.CharField()
+
+
+class DiffItemsOutput(serializers.Serializer):
+    """At most 1000 items of each kind (curation.diff.DIFF_LIST_LIMIT); the counts are always exact."""
+
+    added = DiffItemOutput(many=True)
+    removed = DiffItemOutput(many=True)
+    relabeled = RelabeledItemOutput(many=True)
+
+
 class VersionDiffApi(APIView):
     class OutputSerializer(serializers.Serializer):
         version = serializers.IntegerField()
@@ -162,11 +333,11 @@ class VersionDiffApi(APIView):
         relabeled = serializers.IntegerField()
         unchanged = serializers.IntegerField()
         text_changed = serializers.IntegerField()
-        items = serializers.JSONField()
+        items = json_field(DiffItemsOutput)
 
     @extend_schema(
         parameters=[OpenApiParameter("against", int, required=True, description="the older version's id")],
-        responses=OutputSerializer,
+        responses={200: OutputSerializer, **error_responses(403, 409)},
     )
     def get(self, request, version_id: int):
         version = version_for_user(user=request.user, version_id=version_id, roles=CAN_REVIEW)

@@ -8,44 +8,41 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE
-from common.api.pagination import keyset_page
-from common.api.serializers import JobOutput
+from common.api.pagination import keyset_page, paginated
+from common.api.schema import error_responses
+from common.api.serializers import JobOutput, json_field
 from common.errors import Invalid
-from common.jobs import job_payload
 from ingestion import selectors, services
 from ingestion.models import ImportJob
 from ingestion.readers import FORMATS
 from projects.access import object_for_user, project_for_user
 
 
+class ImportOptionsOutput(serializers.Serializer):
+    text_field = serializers.CharField()
+    label_field = serializers.CharField(allow_null=True)
+    annotator_field = serializers.CharField(allow_null=True)
+    label_source = serializers.CharField(required=False, help_text="Only when the import named one.")
+
+
+class RowErrorOutput(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The row's number in the file.")
+    message = serializers.CharField()
+
+
 class ImportOutput(JobOutput):
     """The job object of API.md plus the import's own figures."""
 
-    project = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
     file_name = serializers.CharField()
     file_size = serializers.IntegerField()
     format = serializers.CharField()
-    options = serializers.DictField()
-    created = serializers.IntegerField()
-    duplicates = serializers.IntegerField()
-    annotations = serializers.IntegerField()
+    options = json_field(ImportOptionsOutput, help_text="The options the import runs with.")
+    created = serializers.IntegerField(source="created_count")
+    duplicates = serializers.IntegerField(source="duplicate_count")
+    annotations = serializers.IntegerField(source="annotation_count")
     skipped_rows = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.DictField())
-
-    def to_representation(self, job: ImportJob) -> dict:
-        return {
-            **job_payload(job),
-            "project": job.project_id,
-            "file_name": job.file_name,
-            "file_size": job.file_size,
-            "format": job.format,
-            "options": job.options,
-            "created": job.created_count,
-            "duplicates": job.duplicate_count,
-            "annotations": job.annotation_count,
-            "skipped_rows": job.skipped_rows,
-            "errors": job.row_errors,
-        }
+    errors = json_field(RowErrorOutput(many=True), source="row_errors", help_text="The first 1000 bad rows.")
 
 
 def _import_for_user(request, import_id) -> ImportJob:
@@ -69,7 +66,9 @@ class ImportListCreateApi(APIView):
         annotator_field = serializers.CharField(required=False, allow_blank=True, max_length=200)
         label_source = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
-    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: ImportOutput})
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer}, responses={202: ImportOutput, **error_responses(413, 415)}
+    )
     def post(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
         if "file" not in request.FILES:
@@ -90,7 +89,7 @@ class ImportListCreateApi(APIView):
         )
         return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses=ImportOutput(many=True))
+    @extend_schema(responses={200: paginated(ImportOutput), **error_responses(403)})
     def get(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
         jobs = selectors.import_list(project=project)
@@ -98,20 +97,20 @@ class ImportListCreateApi(APIView):
 
 
 class ImportDetailApi(APIView):
-    @extend_schema(responses=ImportOutput)
+    @extend_schema(responses={200: ImportOutput, **error_responses(403)})
     def get(self, request, import_id: int):
         return Response(ImportOutput(_import_for_user(request, import_id)).data)
 
 
 class ImportRetryApi(APIView):
-    @extend_schema(request=None, responses={202: ImportOutput})
+    @extend_schema(request=None, responses={202: ImportOutput, **error_responses(409)})
     def post(self, request, import_id: int):
         job = services.import_retry(job=_import_for_user(request, import_id))
         return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ImportCancelApi(APIView):
-    @extend_schema(request=None, responses={202: ImportOutput})
+    @extend_schema(request=None, responses={202: ImportOutput, **error_responses(409)})
     def post(self, request, import_id: int):
         job = services.import_cancel(job=_import_for_user(request, import_id))
         return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)

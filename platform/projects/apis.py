@@ -4,7 +4,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_MANAGE, Role
-from common.api.pagination import keyset_page
+from common.api.pagination import keyset_page, paginated
+from common.api.schema import error_responses
 from common.errors import Forbidden
 from projects import services
 from projects.access import project_for_user, projects_visible_to
@@ -12,7 +13,8 @@ from projects.models import Membership, Project, TaskType
 
 
 class ProjectOutput(serializers.ModelSerializer):
-    role = serializers.SerializerMethodField()
+    labels = serializers.ListField(child=serializers.CharField(), help_text="The label names, in order.")
+    role = serializers.SerializerMethodField(help_text="The caller's role: admin for site admins.")
 
     class Meta:
         model = Project
@@ -31,7 +33,7 @@ class ProjectInput(serializers.Serializer):
 
 
 class ProjectListCreateApi(APIView):
-    @extend_schema(responses=ProjectOutput(many=True))
+    @extend_schema(responses=paginated(ProjectOutput))
     def get(self, request):
         projects = projects_visible_to(request.user)
         roles = dict(Membership.objects.filter(user=request.user).values_list("project_id", "role"))
@@ -43,7 +45,7 @@ class ProjectListCreateApi(APIView):
 
         return keyset_page(request, projects, serialize, descending=True)
 
-    @extend_schema(request=ProjectInput, responses={201: ProjectOutput})
+    @extend_schema(request=ProjectInput, responses={201: ProjectOutput, **error_responses(403)})
     def post(self, request):
         if not request.user.is_admin:
             raise Forbidden("Only site admins create projects.")
@@ -94,13 +96,13 @@ class MemberListCreateApi(APIView):
         username = serializers.CharField()
         role = serializers.ChoiceField(choices=Role.choices)
 
-    @extend_schema(responses=MembershipOutput(many=True))
+    @extend_schema(responses={200: paginated(MembershipOutput), **error_responses(403)})
     def get(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
         members = Membership.objects.filter(project=project).select_related("user")
         return keyset_page(request, members, lambda rows: MembershipOutput(rows, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: MembershipOutput})
+    @extend_schema(request=InputSerializer, responses={201: MembershipOutput, **error_responses(409)})
     def post(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
         data = self.InputSerializer(data=request.data)

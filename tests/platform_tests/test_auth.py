@@ -20,10 +20,8 @@ def test_wrong_password_is_a_readable_400(client_for, annotator):
     assert response.json()["error"]["message"] == "Wrong username or password."
 
 
-def test_the_browser_signs_in_with_a_session_and_csrf(annotator):
-    from rest_framework.test import APIClient
-
-    browser = APIClient(enforce_csrf_checks=True)
+def test_the_browser_signs_in_with_a_session_and_csrf(client_for, annotator):
+    browser = client_for(enforce_csrf_checks=True)
     assert browser.get("/api/v1/auth/session").json() == {"user": None}
     token = browser.cookies["csrftoken"].value
     denied = browser.post("/api/v1/auth/session", {"username": "annotator", "password": PASSWORD}, format="json")
@@ -51,3 +49,11 @@ def test_the_schema_and_docs_are_served_without_a_cdn(client_for, admin):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "swagger" in html.lower() and "cdn" not in html.lower() and "unpkg" not in html.lower()
+
+
+def test_the_browser_signs_out(client_for, annotator):
+    browser = client_for()
+    browser.post("/api/v1/auth/session", {"username": "annotator", "password": PASSWORD}, format="json")
+    assert browser.delete("/api/v1/auth/session").status_code == 204
+    assert browser.get("/api/v1/auth/session").json() == {"user": None}
+    assert browser.get("/api/v1/me").status_code == 401

@@ -1,10 +1,9 @@
 /**
  * Poll a job until it finishes (succeeded, failed, cancelled). Job rows are the truth: the UI only
- * reads GET /<kind>/{id} and draws its progress. Polling backs off from 400 ms to 2 s and stops when
- * the component unmounts.
+ * reads the job (`fetchJob`, e.g. importGet for GET /imports/{id}) and draws its progress. Polling
+ * backs off from 400 ms to 2 s and stops when the component unmounts.
  */
 import { onBeforeUnmount, ref, type Ref } from "vue";
-import { api } from "./api";
 import { toastError } from "./toast";
 import { FINISHED, type Job } from "./types";
 
@@ -12,7 +11,7 @@ export function isFinished(job: Pick<Job, "status"> | null | undefined): boolean
   return !!job && FINISHED.includes(job.status);
 }
 
-export function usePoll<T extends Job>(pathFor: (id: number) => string, onFinish?: (job: T) => void) {
+export function usePoll<T extends Job>(fetchJob: (id: number) => Promise<T>, onFinish?: (job: T) => void) {
   const job: Ref<T | null> = ref(null);
   let timer: number | undefined;
   let stopped = false;
@@ -20,7 +19,7 @@ export function usePoll<T extends Job>(pathFor: (id: number) => string, onFinish
 
   async function tick(id: number): Promise<void> {
     try {
-      const fresh = await api.get<T>(pathFor(id));
+      const fresh = await fetchJob(id);
       if (stopped) return;
       job.value = fresh;
       if (isFinished(fresh)) {

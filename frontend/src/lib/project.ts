@@ -1,6 +1,6 @@
 /** Load one project and what the signed-in user may do in it (role-aware pages). */
 import { computed, ref, watch, type Ref } from "vue";
-import { api } from "./api";
+import { projectGet } from "./api/projects";
 import { session } from "./session";
 import { toastError } from "./toast";
 import type { Project } from "./types";
@@ -14,7 +14,7 @@ export function useProject(id: Ref<string | number>) {
     loading.value = true;
     error.value = "";
     try {
-      project.value = await api.get<Project>(`/projects/${id.value}`);
+      project.value = await projectGet(id.value);
     } catch (err) {
       error.value = toastError(err, "Could not load the project");
     } finally {

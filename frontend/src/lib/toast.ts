@@ -1,6 +1,6 @@
 /** Readable messages for every failure (and a few successes), shown by <ToastHost>. */
 import { reactive } from "vue";
-import { ApiError } from "./api";
+import { ApiError } from "./api/client";
 
 export interface Toast {
   id: number;

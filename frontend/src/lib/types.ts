@@ -1,201 +1,78 @@
-/** Shapes of the API's answers (shared/API.md). Fields the API may add later are optional here. */
+/**
+ * The API's shapes under the names the app uses, all taken from the generated api-schema.d.ts
+ * (`make types` regenerates it from the OpenAPI schema; tests/frontend_tests fails when it lags).
+ * Never write an answer's shape by hand here: declare the field in the serializer, then `make types`.
+ */
+import type { components } from "./api-schema";
 
-export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+type Schemas = components["schemas"];
+
+// --- conventions ------------------------------------------------------------------------------
+
+export type JobStatus = Schemas["JobStatusEnum"];
 export const FINISHED: readonly JobStatus[] = ["succeeded", "failed", "cancelled"];
+/** What every job object carries (API.md, "Conventions"). */
+export type Job = Pick<Schemas["ImportOutput"], "id" | "status" | "progress" | "error" | "created_at" | "started_at" | "finished_at">;
 
-export interface Job {
-  id: number;
-  status: JobStatus;
-  progress: { done: number; total: number };
-  error: string | null;
-  created_at: string;
-  started_at?: string | null;
-  finished_at: string | null;
-}
+/** The error envelope every failure answers with (API.md, "Conventions"). */
+export type ErrorBody = Schemas["ErrorOutput"];
+/** One keyset page: the shape of every `Paginated<X>List` component. */
+export type Page<T> = { results: T[]; next: string | null };
 
-export interface User {
-  id: number;
-  username: string;
-  email?: string;
-  is_admin: boolean;
-}
+// --- accounts and projects --------------------------------------------------------------------
 
-export type Role = "admin" | "manager" | "reviewer" | "annotator";
-export type TaskType = "classification" | "multilabel" | "spans";
+export type User = Schemas["UserOutput"];
+export type Credentials = Schemas["CredentialsInput"];
+export type SessionAnswer = Schemas["AuthSessionApiOutput"];
 
-export interface Project {
-  id: number;
-  name: string;
-  task_type: TaskType;
-  labels: string[];
-  guidelines: string;
-  annotations_per_item: number;
-  created_at: string;
-  role: Role | null;
-}
+export type TaskType = Schemas["TaskTypeEnum"];
+export type MemberRole = Schemas["RoleEnum"];
+export type Role = "admin" | MemberRole;
+export type Project = Schemas["ProjectOutput"];
+export type ProjectInput = Schemas["ProjectInput"];
+export type ProjectStats = Schemas["ProjectStatsOutput"];
+export type Membership = Schemas["MembershipOutput"];
+export type MembershipInput = Schemas["MemberListCreateApiInput"];
 
-export interface Membership {
-  id: number;
-  username: string;
-  user_id: number;
-  role: Exclude<Role, "admin">;
-  created_at: string;
-}
+// --- data: imports and cleaning ---------------------------------------------------------------
 
-export interface ProjectStats {
-  items: number;
-  excluded: number;
-  annotated_items: number;
-  completed_items: number;
-  annotations: number;
-  label_counts: Record<string, number>;
-}
+export type ImportJob = Schemas["ImportOutput"];
+export type ImportInput = Schemas["ImportListCreateApiInput"];
 
-export interface RowError {
-  row: number | string;
-  message: string;
-}
+export type CleaningStep = Schemas["CleaningStepListApiCleaningStepOutput"];
+export type CleaningParam = Schemas["CleaningStepParam"];
+export type CleaningRunInput = Schemas["CleaningRunListCreateApiInput"];
+export type CleaningRun = Schemas["CleaningRunOutput"];
+export type CleaningStepCount = Schemas["CleaningStepCount"];
+export type CleaningRevert = Schemas["CleaningRevertOutput"];
 
-export interface ImportJob extends Job {
-  file_name?: string;
-  format?: string;
-  created: number;
-  duplicates: number;
-  annotations: number;
-  skipped_rows: number;
-  errors: RowError[];
-}
+// --- labeling ---------------------------------------------------------------------------------
 
-export interface CleaningStepInfo {
-  op: string;
-  description?: string;
-  params?: Record<string, unknown>; // name → default value (or a schema-ish object)
-}
+export type NextItem = Schemas["ItemNextOutput"];
+export type AnnotationInput = Schemas["AnnotationCreateInput"];
+export type Annotation = Schemas["AnnotationOutput"];
+export type ItemDetail = Schemas["ItemDetailOutput"];
+export type Agreement = Schemas["ProjectAgreement"];
+export type AnnotatorFigures = Schemas["AnnotatorFiguresOutput"];
 
-export interface CleaningStepCount {
-  op: string;
-  changed: number;
-  excluded: number;
-  [extra: string]: unknown;
-}
+// --- versions ---------------------------------------------------------------------------------
 
-export interface CleaningRun extends Job {
-  steps: CleaningStepCount[] | Array<Record<string, unknown>>;
-  step_counts?: CleaningStepCount[];
-  reverted_at?: string | null;
-}
+export type DatasetVersion = Schemas["VersionOutput"];
+/** A version in lists: its quality report lacks the suspect list. */
+export type VersionSummary = Schemas["VersionSummaryOutput"];
+export type VersionInput = Schemas["VersionListCreateApiInput"];
+export type Consolidation = Schemas["ConsolidationEnum"];
+export type QualityReport = Schemas["QualityReportOutput"];
+export type QualityAgreement = Schemas["QualityAgreementOutput"];
+export type VersionDiff = Schemas["VersionDiffApiOutput"];
 
-export interface CohenPair {
-  a: string;
-  b: string;
-  kappa: number | null;
-  n: number;
-}
+// --- training ---------------------------------------------------------------------------------
 
-export interface AnnotatorFigures {
-  annotator: string;
-  name?: string;
-  items?: number;
-  items_done?: number;
-  median_lead_time_ms?: number | null;
-  agreement_with_consensus?: number | null;
-  [extra: string]: unknown;
-}
-
-export interface Agreement {
-  items_compared: number;
-  percent_agreement: number | null;
-  fleiss_kappa: number | null;
-  krippendorff_alpha: number | null;
-  cohen_kappa: CohenPair[];
-  per_label?: Record<string, Record<string, number | null>>;
-  annotators?: AnnotatorFigures[];
-}
-
-export interface NextItem {
-  item: { id: number; text: string; meta: Record<string, unknown> };
-  lease_expires_at: string;
-}
-
-export interface Suspect {
-  item_id: number;
-  text?: string;
-  given: string;
-  suggested: string;
-  self_confidence: number;
-}
-
-/** The version's quality report. Built by curation; every field is optional so partial reports render. */
-export interface QualityReport {
-  items?: number;
-  counts?: Record<string, number>;
-  label_distribution?: Record<string, number>;
-  imbalance_ratio?: number | null;
-  annotations_per_item?: { mean?: number; min?: number; max?: number; median?: number; [k: string]: unknown } | number;
-  agreement?: Partial<Agreement> | null;
-  duplicate_rate?: number | null;
-  near_duplicate_rate?: number | null;
-  duplicates?: { exact?: number; near?: number; exact_rate?: number; near_rate?: number; [k: string]: unknown };
-  pii_count?: number | null;
-  pii?: { total?: number; by_type?: Record<string, number>; [k: string]: unknown } | null;
-  label_noise?: {
-    estimated_rate?: number | null;
-    method?: string;
-    suspects?: Suspect[];
-    [k: string]: unknown;
-  } | null;
-  [extra: string]: unknown;
-}
-
-export interface DatasetVersion extends Job {
-  number: number;
-  name?: string;
-  consolidation?: string;
-  split?: Record<string, number>;
-  seed?: number;
-  content_hash: string;
-  counts: Record<string, number>;
-  quality: QualityReport;
-}
-
-export interface VersionDiff {
-  added: number;
-  removed: number;
-  relabeled: number;
-  unchanged: number;
-  [lists: string]: unknown;
-}
-
-export interface ClassMetrics {
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
-}
-
-export interface Metrics {
-  accuracy?: number;
-  macro_f1?: number;
-  per_class?: Record<string, ClassMetrics>;
-  confusion_matrix?: number[][];
-  labels?: string[];
-  [split: string]: unknown;
-}
-
-export interface TrainingRun extends Job {
-  version: number | { id: number; number?: number; name?: string; counts?: Record<string, number>; quality?: QualityReport };
-  model?: string;
-  config?: Record<string, unknown>;
-  device?: string;
-  history?: Array<{ step: number; epoch: number; loss: number; val_loss?: number }>;
-  metrics?: Metrics & { val?: Metrics; test?: Metrics };
-}
-
-export interface ItemDetail {
-  id: number;
-  text: string;
-  raw_text: string;
-  meta: Record<string, unknown>;
-  excluded_reason: string;
-  annotations?: Array<{ id?: number; annotator?: string | null; source?: string; value?: unknown; label?: string; lead_time_ms?: number | null; created_at?: string; author?: string }>;
-}
+export type RunSummary = Schemas["RunSummaryOutput"];
+export type TrainingRun = Schemas["RunOutput"];
+export type RunInput = Schemas["RunCreateApiInput"];
+/** A run's metrics: the test split's at the top level, each split's, and facts of the run. */
+export type RunMetrics = Schemas["RunMetricsOutput"];
+export type SplitMetrics = Schemas["SplitMetricsOutput"];
+export type LossPoint = Schemas["LossPointOutput"];
+export type Prediction = Schemas["PredictionListApiOutput"];

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from django.conf import settings
 from django.db.models import QuerySet
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api.schema import component_name
 from common.errors import Invalid
 
 
@@ -63,3 +66,23 @@ def keyset_page(
         query["cursor"] = _encode(rows[-1].pk)
         next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
     return Response({"results": list(serialize(rows)), "next": next_url})
+
+
+@cache
+def paginated(item: type[serializers.BaseSerializer], *, keyset: bool = True) -> type[serializers.Serializer]:
+    """The declaration of what ``keyset_page`` answers with rows shaped as ``item``:
+    ``{"results": [item...], "next": url|null}``, as the component ``Paginated<Item>List``. The schema
+    gives the operation the page's query parameters, unless ``keyset=False`` (a list that is always one
+    page, with ``next`` null)."""
+    name = f"Paginated{component_name(item)}List"
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "results": item(many=True),
+            "next": serializers.URLField(allow_null=True, help_text="The next page, or null on the last one."),
+            "Meta": type("Meta", (), {"ref_name": name}),
+            "page": True,
+            "keyset_page": keyset,
+        },
+    )

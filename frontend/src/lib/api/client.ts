@@ -1,10 +1,14 @@
 /**
- * The one way the app talks to Datamoat's REST API (/api/v1, see shared/API.md).
+ * The one way the app talks to Datamoat's REST API (/api/v1, see shared/API.md). Pages call the
+ * per-resource modules beside this one (projects.ts, versions.ts...), which name each endpoint once
+ * and type it with the generated schema types; this module holds the transport they share.
  *
  * Browser auth is Django's session: cookies go with every request (same origin) and unsafe requests
  * carry X-CSRFToken from the csrftoken cookie. Every failure becomes an ApiError holding the server's
  * human message ({"error": {code, message, fields}}), so a page can always show something readable.
  */
+
+import type { ErrorBody, Page } from "../types";
 
 export interface FieldErrors {
   [field: string]: string[] | string | FieldErrors;
@@ -115,12 +119,13 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     }
   }
   if (!response.ok) {
-    const envelope = (data as { error?: { code?: string; message?: string; fields?: FieldErrors } } | null)?.error;
+    // Not every failure carries the envelope (a proxy's 502 page): read it defensively.
+    const envelope = (data as Partial<ErrorBody> | null)?.error;
     const error = new ApiError(
       response.status,
       envelope?.code ?? `http_${response.status}`,
       envelope?.message ?? fallbackMessage(response.status),
-      envelope?.fields ?? {},
+      (envelope?.fields as FieldErrors | undefined) ?? {},
     );
     if (response.status === 401 && onUnauthorized) onUnauthorized();
     throw error;
@@ -137,6 +142,7 @@ function fallbackMessage(status: number): string {
   return `The request failed (HTTP ${status}).`;
 }
 
+/** JSON helpers for the resource modules: each answers the body (null for 204 No Content). */
 export const api = {
   async get<T>(path: string, query?: RequestOptions["query"]): Promise<T> {
     return (await request<T>(path, { query })).data as T;
@@ -162,11 +168,6 @@ export const api = {
     return rows;
   },
 };
-
-export interface Page<T> {
-  results: T[];
-  next: string | null;
-}
 
 /** Build a link for a file download (exports): same origin, the session cookie authenticates it. */
 export function downloadUrl(path: string, query?: RequestOptions["query"]): string {
