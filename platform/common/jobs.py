@@ -176,19 +176,6 @@ def jobs_redispatch_queued(*, older_than: timedelta | None = None, send=None) ->
     return sent
 
 
-def job_payload(job: Job) -> dict:
-    """The fields every job object in the API carries."""
-    return {
-        "id": job.id,
-        "status": job.status,
-        "progress": {"done": job.progress_done, "total": job.progress_total},
-        "error": job.error or None,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    }
-
-
 __all__ = [
     "FINISHED_STATUSES",
     "JobStatus",
@@ -197,7 +184,6 @@ __all__ = [
     "job_dispatch",
     "job_fail",
     "job_fail_unexpected",
-    "job_payload",
     "job_progress",
     "job_requeue",
     "job_succeed",

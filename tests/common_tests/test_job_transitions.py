@@ -8,7 +8,6 @@ from common.jobs import (
     job_cancel,
     job_claim,
     job_fail,
-    job_payload,
     job_progress,
     job_requeue,
     job_succeed,
@@ -71,12 +70,6 @@ def test_the_reaper_fails_stale_running_jobs_and_they_can_run_again(job):
     assert job_requeue(job=running)
     again = job_claim(model=ImportJob, job_id=job.id)
     assert again is not None and again.attempts == 2 and again.error == ""
-
-
-def test_the_job_payload_has_the_api_fields(job):
-    payload = job_payload(job)
-    assert set(payload) >= {"id", "status", "progress", "error", "created_at", "finished_at"}
-    assert payload["progress"] == {"done": 0, "total": 0} and payload["error"] is None
 
 
 def test_a_queued_job_whose_message_was_lost_is_sent_again_once_per_threshold(job):

@@ -1,8 +1,7 @@
 """Shared output declarations: the job object, the error envelope, and JSON values sent as stored.
 
 The job object of API.md, for every background job's API: {id, status, progress: {done, total},
-error, created_at, started_at, finished_at}. ``common.jobs.job_payload`` builds the same dict by hand
-for APIs that assemble their answer without a serializer."""
+error, created_at, started_at, finished_at} (``JobOutput``), the one way every job API answers."""
 from __future__ import annotations
 
 from typing import Any
