@@ -77,11 +77,17 @@ class Skip(models.Model):
 
 
 class Review(models.Model):
-    """A reviewer's verdict on an item: accept the consensus or set the adjudicated value."""
+    """A reviewer's verdict on an item, append-only; the latest one is the item's verdict.
+
+    ``accept`` the consensus, ``correct`` it with the adjudicated value, ``exclude`` the item from future
+    versions (``reason`` says why), ``send_back`` for more annotations (the consensus of all its votes,
+    old and new, stands)."""
 
     class Verdict(models.TextChoices):
         ACCEPT = "accept"
         CORRECT = "correct"
+        EXCLUDE = "exclude"
+        SEND_BACK = "send_back"
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="reviews")
     item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="reviews")
@@ -89,7 +95,70 @@ class Review(models.Model):
     verdict = models.CharField(max_length=16, choices=Verdict.choices)
     value = models.JSONField(null=True, blank=True)
     label = models.CharField(max_length=200, blank=True, default="")
+    reason = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["item", "-created_at"])]
+        indexes = [models.Index(fields=["item", "-created_at"]), models.Index(fields=["project", "created_at"])]
+
+
+class Flag(models.Model):
+    """An annotator's "someone should look at this" while labeling; it feeds the review queue."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="flags")
+    item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="flags")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ReviewCandidate(models.Model):
+    """Why an item waits for a reviewer: one open row per (item, kind). A review of the item closes its
+    open rows (``resolved_at``); the queue hands out items by their best open ``score``."""
+
+    class Kind(models.TextChoices):
+        DISAGREEMENT = "disagreement"  # its annotators disagree
+        LOW_CONFIDENCE = "low_confidence"  # consolidation confidence under the project's threshold
+        SUSPECT = "suspect"  # a label-noise suspect of the latest version
+        MODEL_MISTAKE = "model_mistake"  # a finished run predicted another label with high confidence
+        FLAGGED = "flagged"  # an annotator flagged it
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="review_candidates", db_index=False
+    )
+    item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="review_candidates")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    detail = models.JSONField(default=dict, blank=True)
+    score = models.FloatField(default=0.0)  # higher is reviewed first
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "kind"], condition=Q(resolved_at__isnull=True), name="review_candidate_open_once"
+            )
+        ]
+        indexes = [
+            # The review queue walks this index: open candidates of a project, best score first.
+            models.Index(
+                fields=["project", "-score", "id"], name="review_queue_idx", condition=Q(resolved_at__isnull=True)
+            ),
+            models.Index(
+                fields=["project", "kind", "-score", "id"], name="review_queue_kind_idx",
+                condition=Q(resolved_at__isnull=True),
+            ),
+        ]
+
+
+class ReviewLease(models.Model):
+    """A reviewer's time-limited claim on an item of the review queue: one reviewer per item at a time."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="review_leases")
+    item = models.OneToOneField("projects.Item", on_delete=models.CASCADE, related_name="review_lease")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_leases")
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "user", "expires_at"])]

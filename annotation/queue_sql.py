@@ -37,9 +37,9 @@ def order_sql(term, vendor: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def candidate_sql(vendor: str, terms: tuple, check_annotations: bool, excluded: int, resumable_excluded: int) -> str:
+def candidate_sql(vendor: str, terms: tuple, excluded: int, resumable_excluded: int) -> str:
     """The first item the user may be handed, locked, unless they hold a lease ``_lease_resume`` would
-    return; params: project, k, now, k, user, user, [user if check_annotations], *excluded ids, then
+    return; params: project, k, now, k, user, user, user, *excluded ids, then
     the resume guard's project, user, now, *ids excluded from resuming."""
     item, lease, skip, annotation = table(Item), table(Lease), table(Skip), table(Annotation)
     clauses = [
@@ -50,9 +50,9 @@ def candidate_sql(vendor: str, terms: tuple, check_annotations: bool, excluded: 
         # Their own leases, live or expired: resumed, or left until the sweep (one lease row per person).
         f"NOT EXISTS (SELECT 1 FROM {lease} m WHERE m.item_id = i.id AND m.user_id = %s)",
     ]
-    if check_annotations:
-        # Only for k > 1: with k = 1 an item they annotated has annotation_count >= 1, out of range.
-        clauses.append(f"NOT EXISTS (SELECT 1 FROM {annotation} a WHERE a.item_id = i.id AND a.annotator_id = %s)")
+    # Never an item they annotated: with k = 1 one is out of range anyway, unless a reviewer sent it back
+    # for one more annotation (its counter drops under k). One probe of annotation_once_per_user.
+    clauses.append(f"NOT EXISTS (SELECT 1 FROM {annotation} a WHERE a.item_id = i.id AND a.annotator_id = %s)")
     if excluded:
         clauses.append(f"i.id NOT IN ({', '.join(['%s'] * excluded)})")
     # The resume guard: the conditions of _resume_sql, an uncorrelated sub-query evaluated once. With a

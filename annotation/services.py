@@ -33,10 +33,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from annotation import queue_sql
-from annotation.models import Annotation, Lease, Review, Skip
+from annotation.models import Annotation, Lease, Skip
+from annotation.review_services import disagreement_check, review_create  # noqa: F401  (verdicts live there)
 from annotation.strategies import QueueStrategy, strategy_for
-from annotation.values import invalid_value, value_clean
-from common.errors import Conflict, Invalid
+from annotation.values import value_clean
+from common.errors import Conflict
 from projects.models import Item, Project
 
 # A claim whose locked candidate lost the re-count (a rival leased it a moment earlier) tries the next
@@ -126,9 +127,9 @@ def _lease_claim(*, project, user, exclude_ids, strategy, now) -> Lease | None:
     with transaction.atomic(), connection.cursor() as cursor:
         for _ in range(_MAX_CLAIM_ROUNDS):
             excluded = [*exclude_ids, *lost]
-            sql = queue_sql.candidate_sql(vendor, strategy.order_terms(), k > 1, len(excluded), len(exclude_ids))
+            sql = queue_sql.candidate_sql(vendor, strategy.order_terms(), len(excluded), len(exclude_ids))
             params = [
-                *(project.id, k, now, k, user.id, user.id, *([user.id] if k > 1 else []), *excluded),
+                *(project.id, k, now, k, user.id, user.id, user.id, *excluded),
                 *(project.id, user.id, now, *exclude_ids),
             ]
             item = next(iter(Item.objects.raw(sql, params)), None)
@@ -186,6 +187,7 @@ def annotation_create(*, item: Item, user: User, value, lead_time_ms: int | None
             item=item, user=user, value=clean, label=label, lead_time_ms=lead_time_ms, now=now
         )
         item.annotation_count += 1
+        _after_annotation(item, label)
         return annotation
     try:
         with transaction.atomic():
@@ -208,7 +210,15 @@ def annotation_create(*, item: Item, user: User, value, lead_time_ms: int | None
         raise Conflict("You have already annotated this item.", code="already_annotated") from None
     # In memory only our own bump; concurrent annotations of the item are not reflected (no extra query).
     item.annotation_count += 1
+    _after_annotation(item, label)
     return annotation
+
+
+def _after_annotation(item: Item, label: str) -> None:
+    """A second opinion on a single-label item may disagree: the review queue hears of it at once.
+    Nothing to do (no query) for the first annotation of an item, the common case with k = 1."""
+    if label and item.annotation_count > 1:
+        disagreement_check(item=item)
 
 
 def _annotation_insert_postgres(*, item: Item, user: User, value: dict, label: str, lead_time_ms, now) -> Annotation:
@@ -247,23 +257,6 @@ def item_skip(*, item: Item, user: User) -> None:
     with transaction.atomic():
         Skip.objects.bulk_create([Skip(project_id=item.project_id, item=item, user=user)], ignore_conflicts=True)
         Lease.objects.filter(item_id=item.id, user_id=user.id).delete()
-
-
-def review_create(*, item: Item, reviewer: User, verdict: str, value=None) -> Review:
-    """A reviewer's verdict: ``accept`` (no value) or ``correct`` with the adjudicated value, validated
-    like an annotation. Reviews are append-only; the latest one is the item's verdict."""
-    if verdict not in Review.Verdict.values:
-        raise Invalid(f"verdict must be one of {', '.join(Review.Verdict.values)}.", fields={"verdict": ["Unknown."]})
-    label = ""
-    if verdict == Review.Verdict.CORRECT:
-        if value is None:
-            raise invalid_value("A correction needs the corrected value.")
-        value, label = annotation_value_clean(project=item.project, value=value, text=item.text)
-    elif value is not None:
-        raise invalid_value("An accept verdict takes no value.")
-    return Review.objects.create(
-        project_id=item.project_id, item=item, reviewer=reviewer, verdict=verdict, value=value, label=label
-    )
 
 
 def leases_expire(*, now=None) -> int:

@@ -54,7 +54,9 @@ def labelled_votes(*, project_id: int, labels: Iterable[str]) -> tuple[list[Vote
 def review_verdicts(*, project_id: int, labels: Iterable[str]) -> dict[int, str | None]:
     """item_id → the verdict of its latest review (reviews are append-only and the latest one is the
     item's verdict): the corrected label for "correct", None for "accept" (the consensus stands, now
-    adjudicated). Included items only; a correction to a label the project no longer has is ignored."""
+    adjudicated). An item whose latest verdict is "send_back" (more annotations wanted) or "exclude"
+    has no entry: its votes decide again, or it is out. Included items only; a correction to a label
+    the project no longer has is ignored."""
     allowed = set(labels)
     latest: dict[int, str | None] = {}
     rows = (
@@ -64,6 +66,9 @@ def review_verdicts(*, project_id: int, labels: Iterable[str]) -> dict[int, str 
         .iterator(chunk_size=CHUNK)
     )
     for item_id, verdict, label, value in rows:
+        if verdict in (Review.Verdict.SEND_BACK, Review.Verdict.EXCLUDE):
+            latest.pop(item_id, None)
+            continue
         if verdict != Review.Verdict.CORRECT:
             latest[item_id] = None
             continue
@@ -72,3 +77,51 @@ def review_verdicts(*, project_id: int, labels: Iterable[str]) -> dict[int, str 
         if label in allowed:
             latest[item_id] = label
     return latest
+
+
+def latest_corrections(*, project_id: int, item_ids: Iterable[int], labels: Iterable[str]) -> dict[int, tuple[str, int]]:
+    """item_id → (corrected label, review id) for the given items whose latest review is a correction
+    to one of ``labels`` (the ruler takes reviewers' corrections of its items, whether or not the item
+    is excluded now)."""
+    allowed = set(labels)
+    wanted = list(item_ids)
+    latest: dict[int, tuple[str, str, dict | None, int]] = {}
+    for start in range(0, len(wanted), 5000):
+        rows = (
+            Review.objects.filter(project_id=project_id, item_id__in=wanted[start : start + 5000])
+            .order_by("item_id", "created_at", "id")
+            .values_list("item_id", "verdict", "label", "value", "id")
+        )
+        for item_id, verdict, label, value, review_id in rows:
+            latest[item_id] = (verdict, label, value, review_id)
+    found = {}
+    for item_id, (verdict, label, value, review_id) in latest.items():
+        if verdict != Review.Verdict.CORRECT:
+            continue
+        if not label and isinstance(value, dict):
+            label = str(value.get("label", ""))
+        if label in allowed:
+            found[item_id] = (label, review_id)
+    return found
+
+
+def changes_between(*, project_id: int, item_ids: Iterable[int], since, until) -> tuple[dict[int, dict], set[int]]:
+    """What happened to the items between two moments (a version diff's causes): item_id → the latest
+    review in the window ``{by, verdict}``, and the items that got a new annotation in it."""
+    wanted = list(item_ids)
+    reviews: dict[int, dict] = {}
+    annotated: set[int] = set()
+    for start in range(0, len(wanted), 5000):
+        batch = wanted[start : start + 5000]
+        for item_id, username, verdict in (
+            Review.objects.filter(project_id=project_id, item_id__in=batch, created_at__gt=since, created_at__lte=until)
+            .order_by("item_id", "created_at", "id")
+            .values_list("item_id", "reviewer__username", "verdict")
+        ):
+            reviews[item_id] = {"by": username, "verdict": verdict}
+        annotated.update(
+            Annotation.objects.filter(
+                project_id=project_id, item_id__in=batch, created_at__gt=since, created_at__lte=until
+            ).values_list("item_id", flat=True)
+        )
+    return reviews, annotated

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from annotation.review_services import review_candidates_replace
 from common.errors import Conflict, Invalid
 from common.jobs import job_cancel, job_claim, job_dispatch, job_fail, job_succeed, unexpected_error
 from common.models import JobStatus
@@ -182,7 +183,8 @@ def _store_result(run: TrainingRun, result: engine.RunResult, out_dir: Path, rep
     """
     test = result.metrics["test"]
     metrics = {**test, "val": result.metrics["val"], "test": test, "seconds": round(result.seconds, 2),
-               "parameters": result.num_parameters, "vocab_size": result.vocab_size}
+               "parameters": result.num_parameters, "vocab_size": result.vocab_size,
+               "evaluated_on": _evaluated_on(run)}
     reporter.beat()
     with transaction.atomic():
         predictions = result.predictions
@@ -209,6 +211,27 @@ def _store_result(run: TrainingRun, result: engine.RunResult, out_dir: Path, rep
         )
         if not stored:
             transaction.set_rollback(True)
+            return
+        _feed_model_mistakes(run, predictions)
+
+
+def _evaluated_on(run: TrainingRun) -> dict | None:
+    """The ruler the test metrics were measured on ({evaluation_set, revision, items}), or None when
+    the version's test split is not a pinned evaluation set."""
+    return DatasetVersion.objects.filter(id=run.version_id).values_list("ruler", flat=True).first()
+
+
+def _feed_model_mistakes(run: TrainingRun, predictions) -> int:
+    """The run's confident disagreements with the version's labels become the project's open
+    ``model_mistake`` review candidates (the latest finished run's replace the ones before)."""
+    threshold = settings.DATAMOAT_MODEL_MISTAKE_CONFIDENCE
+    entries = [
+        (p.item_id, p.confidence, {"run": run.id, "predicted": p.predicted, "given": p.label,
+                                   "confidence": p.confidence, "split": p.split})
+        for p in predictions
+        if p.predicted != p.label and p.confidence >= threshold
+    ]
+    return review_candidates_replace(project_id=run.project_id, kind="model_mistake", entries=entries)
 
 
 def run_cancel(*, run: TrainingRun) -> TrainingRun:

@@ -88,3 +88,24 @@ def cleaning_figures(*, project_id: int) -> dict:
         "near_duplicate_rate": near / total if total else None,
         "pii": {"total": sum(by_type.values()) if by_type else pii_items, "items": pii_items, "by_type": by_type},
     }
+
+
+def cleaning_steps_between(*, item_ids, since, until) -> dict[int, str]:
+    """item_id → the cleaning step that last changed it between two moments (a version diff's
+    causes): a run's step, or "revert" when a revert put it back."""
+    wanted = list(item_ids)
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), 5000):
+        batch = wanted[start : start + 5000]
+        for item_id, step in (
+            CleaningChange.objects.filter(item_id__in=batch, run__created_at__gt=since, run__created_at__lte=until)
+            .order_by("item_id", "id")
+            .values_list("item_id", "step")
+        ):
+            found[item_id] = step
+        reverted = CleaningChange.objects.filter(
+            item_id__in=batch, run__reverts__status=JobStatus.SUCCEEDED,
+            run__reverts__finished_at__gt=since, run__reverts__finished_at__lte=until,
+        ).values_list("item_id", flat=True)
+        found.update({item_id: "revert" for item_id in reverted})
+    return found

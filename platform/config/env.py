@@ -56,6 +56,19 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return parsed
 
 
+def env_float(name: str, default: float, *, minimum: float | None = None, maximum: float | None = None) -> float:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    try:
+        parsed = float(value)
+    except ValueError:
+        raise EnvError(f"{name}={value!r} is not a number") from None
+    if (minimum is not None and parsed < minimum) or (maximum is not None and parsed > maximum):
+        raise EnvError(f"{name}={parsed} is outside [{minimum}, {maximum}]")
+    return parsed
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = _raw(name)
     if value is None or value == "":

@@ -21,6 +21,8 @@ class SnapshotDiff:
     items: dict[str, list[dict]] = field(
         default_factory=lambda: {"added": [], "removed": [], "relabeled": []}
     )
+    # Every changed item's id by kind (the lists above stop at ``limit``): what causes are found for.
+    ids: dict[str, list[int]] = field(default_factory=lambda: {"added": [], "removed": [], "relabeled": []})
 
     def as_dict(self) -> dict:
         return {
@@ -49,17 +51,20 @@ def snapshot_diff(new: Path, old: Path, *, limit: int = DIFF_LIST_LIMIT) -> Snap
     while n[0] is not None or o[0] is not None:
         if o[0] is None or (n[0] is not None and n[0] < o[0]):
             diff.added += 1
+            diff.ids["added"].append(n[0])
             if len(lists["added"]) < limit:
                 lists["added"].append({"item_id": n[0], "text": n[1], "label": n[2]})
             n = next(new_rows, end)
         elif n[0] is None or o[0] < n[0]:
             diff.removed += 1
+            diff.ids["removed"].append(o[0])
             if len(lists["removed"]) < limit:
                 lists["removed"].append({"item_id": o[0], "text": o[1], "label": o[2]})
             o = next(old_rows, end)
         else:
             if n[2] != o[2]:
                 diff.relabeled += 1
+                diff.ids["relabeled"].append(n[0])
                 if len(lists["relabeled"]) < limit:
                     lists["relabeled"].append({"item_id": n[0], "text": n[1], "old_label": o[2], "new_label": n[2]})
             else:

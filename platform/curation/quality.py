@@ -126,10 +126,15 @@ def noise_sample(item_ids: np.ndarray, *, seed: int, limit: int = NOISE_MAX_ROWS
 
 
 def noise_section(
-    table: pa.Table, *, seed: int, estimator: Callable, on_phase: Callable[[str], None] = _no_phase
+    table: pa.Table, *, seed: int, estimator: Callable, on_phase: Callable[[str], None] = _no_phase,
+    reviewed: frozenset[int] = frozenset(),
 ) -> dict:
     """The estimated label-noise rate and the top suspects {item_id, given, suggested, self_confidence}.
-    ``estimator`` is ``curation.noise.estimate_label_noise``'s shape; ``on_phase`` is called before each fold."""
+    ``estimator`` is ``curation.noise.estimate_label_noise``'s shape; ``on_phase`` is called before each fold.
+
+    Items in ``reviewed`` (a reviewer's verdict is final) still train the estimate but are never
+    suspects: reviewed evidence does not come back. ``all_suspects`` holds every suspect, ranked, for
+    the review queue; the caller stores it there, not in the report."""
     if table.num_rows < NOISE_MIN_ROWS:
         return {"estimated_rate": None, "suspects": [],
                 "note": f"n/a: fewer than {NOISE_MIN_ROWS} labeled items, too few for a 5-fold estimate"}
@@ -155,15 +160,18 @@ def noise_section(
             "suggested": s.suggested,
             "self_confidence": float(s.self_confidence),
         }
-        for s in result.suspects[:SUSPECTS_KEPT]
+        for s in result.suspects
+        if ids[s.index] not in reviewed
     ]
     return {
         "estimated_rate": float(result.estimated_rate),
         "method": result.method,
         "rows": len(ids),
         "sampled": picked is not None,
-        "suspect_count": len(result.suspects),
-        "suspects": suspects,
+        "suspect_count": len(suspects),
+        "reviewed_left_out": len(result.suspects) - len(suspects),
+        "suspects": suspects[:SUSPECTS_KEPT],
+        "all_suspects": suspects,
     }
 
 
@@ -180,6 +188,7 @@ def quality_report(
     noise: Callable,
     unlabeled_items: int,
     on_phase: Callable[[str], None] = _no_phase,
+    reviewed_ids: frozenset[int] = frozenset(),
 ) -> dict:
     """The whole report. ``table`` is the snapshot (all columns), ``votes`` the version's
     (item_id, annotator_key, label) votes, ``cleaning`` what ``cleaning_figures`` read, ``agreement``
@@ -198,7 +207,7 @@ def quality_report(
     on_phase("consolidation")
     report["consolidation"] = confidence_section(table, method=method, reviewed=reviewed)
     on_phase("label_noise")
-    report["label_noise"] = noise_section(table, seed=seed, estimator=noise, on_phase=on_phase)
+    report["label_noise"] = noise_section(table, seed=seed, estimator=noise, on_phase=on_phase, reviewed=reviewed_ids)
     on_phase("done")
     return _jsonable(report)
 

@@ -24,6 +24,7 @@ from django.db.models import Max
 from accounts.models import User
 from annotation.agreement import agreement_report
 from annotation.consolidation import consolidate
+from annotation.review_services import review_candidates_replace
 from annotation.votes import labelled_votes, review_verdicts
 from cleaning.selectors import cleaning_figures
 from common.errors import Conflict, Invalid
@@ -31,9 +32,11 @@ from common.jobs import job_claim, job_dispatch, job_fail_unexpected, job_progre
 from curation.models import Consolidation, DatasetVersion
 from curation.noise import estimate_label_noise
 from curation.quality import ReportCancelled, quality_report
+from curation.ruler import Ruler, ruler_for_build
 from curation.selectors import snapshot_dir_for
 from curation.snapshot import SnapshotWriter, snapshot_table
 from curation.splits import SplitAssigner, SplitError, split_validate
+from ingestion.selectors import import_duplicates
 from projects.models import Item, Project, TaskType
 
 logger = logging.getLogger(__name__)
@@ -168,20 +171,29 @@ def _gather_labels(version: DatasetVersion, labels: list[str]) -> _Labels:
     return _Labels(votes, dropped, consensus, reviewed, vote_count)
 
 
-def _write_rows(version: DatasetVersion, writer: SnapshotWriter, found: _Labels) -> int:
-    """Append every labelled, included item to the snapshot; returns how many items were read."""
+def _write_rows(version: DatasetVersion, writer: SnapshotWriter, found: _Labels, ruler: Ruler | None) -> tuple[int, int]:
+    """Append every labelled, included item to the snapshot; returns how many items were read and how
+    many ruler items were written. With a ruler, its items are the test split with the ruler's labels
+    (confidence 1.0), and an item outside it that hashes to that split goes to train instead."""
     assign = SplitAssigner(version.split, version.seed)
-    done = 0
+    done = on_ruler = 0
     for batch in _item_batches(version.project_id):
         ids, texts, out_labels, splits, confidences, annotations = [], [], [], [], [], []
         for item_id, text in batch:
-            final = found.final(item_id)
+            split = assign(item_id)
+            if ruler is not None and item_id in ruler.labels:
+                final, split = (ruler.labels[item_id], 1.0), ruler.split
+                on_ruler += 1
+            else:
+                final = found.final(item_id)
+                if ruler is not None and split == ruler.split:
+                    split = "train"
             if final is None:
                 continue  # unlabeled: not in the version
             ids.append(item_id)
             texts.append(text)
             out_labels.append(final[0])
-            splits.append(assign(item_id))
+            splits.append(split)
             confidences.append(final[1])
             annotations.append(found.vote_count.get(item_id, 0))
         writer.append(ids, texts, out_labels, splits, confidences, annotations)
@@ -189,7 +201,7 @@ def _write_rows(version: DatasetVersion, writer: SnapshotWriter, found: _Labels)
         if not job_progress(job=version, done=done):
             raise _Cancelled
     writer.close_data()
-    return done
+    return done, on_ruler
 
 
 def _quality(version: DatasetVersion, writer: SnapshotWriter, found: _Labels, labels: list[str], *,
@@ -207,9 +219,42 @@ def _quality(version: DatasetVersion, writer: SnapshotWriter, found: _Labels, la
         noise=estimate_label_noise,
         unlabeled_items=total - writer.rows,
         on_phase=lambda name: _phase(version, f"quality: {name}", done),
+        reviewed_ids=frozenset(found.reviewed),
     )
     quality["consolidation"]["dropped_votes"] = found.dropped  # labels no longer in the project
     return quality
+
+
+def _feed_review_queue(version: DatasetVersion, found: _Labels, suspects: list[dict], threshold: float) -> dict:
+    """The version's evidence becomes the project's open review candidates: every label-noise suspect
+    (ranked: the least self-confident first), every item whose consensus confidence is under the
+    project's threshold, every item whose annotators disagree. Reviewed items are left out (by
+    ``review_candidates_replace``). Returns the counts per kind."""
+    project_id, number = version.project_id, version.number
+    per_item: dict[int, dict[str, int]] = {}
+    for item_id, _, label in found.votes:
+        per_item.setdefault(item_id, {})
+        per_item[item_id][label] = per_item[item_id].get(label, 0) + 1
+    disagreements = [
+        (item_id, 1 - max(counts.values()) / sum(counts.values()), {"labels": counts, "version": number})
+        for item_id, counts in per_item.items() if len(counts) > 1
+    ]
+    low = [
+        (item_id, 1 - c.confidence, {"label": c.label, "confidence": c.confidence, "method": version.consolidation,
+                                     "version": number})
+        for item_id, c in found.consensus.items() if c.confidence < threshold and item_id not in found.reviewed
+    ]
+    ranked = [
+        (s["item_id"], 1 - s["self_confidence"], {"given": s["given"], "suggested": s["suggested"],
+                                                  "self_confidence": s["self_confidence"], "rank": rank,
+                                                  "version": number})
+        for rank, s in enumerate(suspects, start=1)
+    ]
+    return {
+        "suspect": review_candidates_replace(project_id=project_id, kind="suspect", entries=ranked),
+        "low_confidence": review_candidates_replace(project_id=project_id, kind="low_confidence", entries=low),
+        "disagreement": review_candidates_replace(project_id=project_id, kind="disagreement", entries=disagreements),
+    }
 
 
 def _build(version: DatasetVersion) -> None:
@@ -222,14 +267,17 @@ def _build(version: DatasetVersion) -> None:
     if not job_progress(job=version, done=0, total=total):
         raise _Cancelled
     found = _gather_labels(version, labels)
+    ruler = ruler_for_build(project_id=project.id, allowed_labels=labels)
     timings["consolidate"], mark = time.perf_counter() - mark, time.perf_counter()
 
     final_dir = snapshot_dir_for(project_id=project.id, number=version.number)
     _phase(version, "snapshot", 0)
     with SnapshotWriter(final_dir) as writer:
-        done = _write_rows(version, writer, found)
+        done, on_ruler = _write_rows(version, writer, found, ruler)
         timings["snapshot"], mark = time.perf_counter() - mark, time.perf_counter()
         quality = _quality(version, writer, found, labels, total=total, done=done)
+        suspects = quality["label_noise"].pop("all_suspects", [])
+        quality["import_duplicates"] = import_duplicates(project_id=project.id)
         timings["quality"] = time.perf_counter() - mark
         quality["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
         _phase(version, "manifest", done)
@@ -244,14 +292,18 @@ def _build(version: DatasetVersion) -> None:
                 "seed": version.seed,
             }
         )
-    succeeded = job_succeed(
-        job=version,
-        snapshot_path=str(final_dir),
-        content_hash=manifest["content_hash"],
-        counts=manifest["counts"],
-        quality=quality,
-        progress_done=done,
-    )
+    with transaction.atomic():
+        succeeded = job_succeed(
+            job=version,
+            snapshot_path=str(final_dir),
+            content_hash=manifest["content_hash"],
+            counts=manifest["counts"],
+            quality=quality,
+            ruler=ruler.summary(on_ruler) if ruler is not None else None,
+            progress_done=done,
+        )
+        if succeeded:
+            _feed_review_queue(version, found, suspects, project.review_threshold)
     if not succeeded:
         # Cancelled while the manifest was written: the version is not built, so neither is its snapshot.
         shutil.rmtree(final_dir, ignore_errors=True)

@@ -1,5 +1,6 @@
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
+from common.models import JobStatus
 from ingestion.models import ImportJob
 from projects.models import Project
 
@@ -9,3 +10,15 @@ def import_list(*, project: Project) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(project=project)
 
 
+
+
+def import_duplicates(*, project_id: int) -> dict:
+    """Rows the project's finished imports did not insert because their text was already there
+    (``duplicate_count``), and the rows they read in all: a file with every review twice shows here,
+    where the items alone cannot tell."""
+    totals = ImportJob.objects.filter(project_id=project_id, status=JobStatus.SUCCEEDED).aggregate(
+        duplicates=Sum("duplicate_count"), created=Sum("created_count")
+    )
+    duplicates, created = totals["duplicates"] or 0, totals["created"] or 0
+    rows = duplicates + created
+    return {"rows": rows, "duplicates": duplicates, "duplicate_rate": duplicates / rows if rows else None}

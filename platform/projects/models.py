@@ -25,6 +25,8 @@ class Project(TimeStamped):
         RANDOM = "random"
 
     queue_order = models.CharField(max_length=20, choices=QueueOrder.choices, default=QueueOrder.SEQUENTIAL)
+    # Items whose consolidated label has a confidence under this go to the review queue (low_confidence).
+    review_threshold = models.FloatField(default=0.6)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

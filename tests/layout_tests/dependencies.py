@@ -19,8 +19,8 @@ ALLOWED: dict[str, set[str]] = {
     "annotation": {"common", "accounts", "projects"},
     "cleaning": {"common", "accounts", "projects"},
     "ingestion": {"common", "accounts", "projects", "annotation"},
-    "curation": {"common", "accounts", "projects", "annotation", "cleaning"},
-    "training": {"common", "accounts", "projects", "annotation", "cleaning", "curation"},
+    "curation": {"common", "accounts", "projects", "annotation", "cleaning", "ingestion"},
+    "training": {"common", "accounts", "projects", "annotation", "cleaning", "ingestion", "curation"},
 }
 WIRING = {"config"}  # the Django project: settings and URLs name every app
 

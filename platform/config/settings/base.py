@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import EnvError, env_bool, env_int, env_list, env_str
+from config.env import EnvError, env_bool, env_float, env_int, env_list, env_str
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DATA_DIR = Path(env_str("DATAMOAT_DATA_DIR", str(REPO_ROOT / "var")))
@@ -98,6 +98,9 @@ ARTIFACT_DIR = MEDIA_ROOT / "artifacts"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # bigger uploads spool to disk, never held whole
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATAMOAT_MAX_UPLOAD_BYTES = env_int("DATAMOAT_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
+# A run's prediction that differs from the version's label with at least this confidence goes to the
+# review queue as a model mistake.
+DATAMOAT_MODEL_MISTAKE_CONFIDENCE = env_float("DATAMOAT_MODEL_MISTAKE_CONFIDENCE", 0.8, minimum=0.0, maximum=1.0)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("DATAMOAT_STATIC_ROOT", str(DATA_DIR / "static")))

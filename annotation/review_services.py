@@ -1,0 +1,255 @@
+"""The review loop's writes: what feeds the review queue, the queue's lease, flags and verdicts.
+
+The queue is a table of open ``ReviewCandidate`` rows, one per (item, kind): version builds replace
+the ``suspect``, ``low_confidence`` and ``disagreement`` rows of their project, a finished run replaces
+the ``model_mistake`` rows, an annotator's flag adds a ``flagged`` row, and a new annotation that
+disagrees with the item's others adds a ``disagreement`` row at once. A review of the item closes
+every open row of it.
+
+Concurrency: ``review_claim_next`` locks the chosen item row (``FOR UPDATE OF i SKIP LOCKED`` on
+PostgreSQL) and inserts the reviewer's ``ReviewLease`` with ``ON CONFLICT (item_id) DO NOTHING``: the
+lease's unique item is the last word, so two reviewers never hold the same item, even when one of them
+judged the item free from a snapshot taken before the other committed. SQLite serialises writers.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Least
+from django.utils import timezone
+
+from accounts.models import User
+from annotation.models import Annotation, Flag, Review, ReviewCandidate, ReviewLease
+from annotation.queue_sql import db_datetime, table
+from annotation.values import invalid_value, value_clean
+from common.errors import Invalid
+from projects.models import Item, Project
+
+Kind = ReviewCandidate.Kind
+FLAG_SCORE = 2.0  # a person asked: reviewed before any statistical reason (scores of those are <= 1)
+REVIEW_EXCLUDE_PREFIX = "review: "  # Item.excluded_reason of an item a reviewer excluded
+_MAX_CLAIM_ROUNDS = 50
+
+
+# ---------------------------------------------------------------------------------------------- feeding
+
+
+def review_candidates_replace(*, project_id: int, kind: str, entries: Iterable[tuple[int, float, dict]]) -> int:
+    """Make ``entries`` ``(item_id, score, detail)`` the project's open candidates of ``kind``,
+    replacing the open ones (a new version's suspects replace the last one's). Items whose latest review
+    is final (accept, correct, exclude) are left out: reviewed evidence never comes back by itself.
+    Returns how many are open now."""
+    final = _finally_reviewed(project_id)
+    rows = [
+        ReviewCandidate(project_id=project_id, item_id=item_id, kind=kind, score=float(score), detail=detail)
+        for item_id, score, detail in entries
+        if item_id not in final
+    ]
+    with transaction.atomic():
+        ReviewCandidate.objects.filter(project_id=project_id, kind=kind, resolved_at__isnull=True).delete()
+        ReviewCandidate.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _finally_reviewed(project_id: int) -> set[int]:
+    latest: dict[int, str] = {}
+    for item_id, verdict in (
+        Review.objects.filter(project_id=project_id).order_by("item_id", "created_at", "id").values_list("item_id", "verdict")
+    ):
+        latest[item_id] = verdict
+    return {item_id for item_id, verdict in latest.items() if verdict != Review.Verdict.SEND_BACK}
+
+
+def review_candidate_add(*, project_id: int, item_id: int, kind: str, score: float, detail: dict) -> None:
+    """Open a candidate, or refresh the open one of the same kind (its detail and score)."""
+    with transaction.atomic():
+        updated = ReviewCandidate.objects.filter(item_id=item_id, kind=kind, resolved_at__isnull=True).update(
+            score=score, detail=detail
+        )
+        if not updated:
+            ReviewCandidate.objects.create(project_id=project_id, item_id=item_id, kind=kind, score=score, detail=detail)
+
+
+def disagreement_check(*, item: Item) -> bool:
+    """After a new annotation: open a ``disagreement`` candidate when the item's single labels differ.
+    Two queries, and only for items with more than one annotation."""
+    labels = list(Annotation.objects.filter(item_id=item.id).exclude(label="").values_list("label", flat=True))
+    if len(set(labels)) < 2:
+        return False
+    top = max(labels.count(label) for label in set(labels))
+    counts = {label: labels.count(label) for label in sorted(set(labels))}
+    review_candidate_add(
+        project_id=item.project_id, item_id=item.id, kind=Kind.DISAGREEMENT, score=1 - top / len(labels),
+        detail={"labels": counts},
+    )
+    return True
+
+
+def flag_create(*, item: Item, user: User, reason: str = "") -> Flag:
+    """An annotator's flag: recorded, and the item goes to the review queue as ``flagged``."""
+    reason = (reason or "").strip()[:500]
+    with transaction.atomic():
+        flag = Flag.objects.create(project_id=item.project_id, item=item, user=user, reason=reason)
+        flags = list(
+            Flag.objects.filter(item_id=item.id).order_by("id").values_list("user__username", "reason")
+        )
+        review_candidate_add(
+            project_id=item.project_id, item_id=item.id, kind=Kind.FLAGGED, score=FLAG_SCORE,
+            detail={"flags": [{"by": by, "reason": why} for by, why in flags[-20:]], "count": len(flags)},
+        )
+    return flag
+
+
+# ------------------------------------------------------------------------------------------------ queue
+
+
+@functools.lru_cache(maxsize=64)
+def _candidate_sql(vendor: str, by_kind: bool, excluded: int) -> str:
+    """The best open candidate's item that nobody else holds, locked; params: project, [kind], now,
+    user, *excluded ids."""
+    candidate, item, lease = table(ReviewCandidate), table(Item), table(ReviewLease)
+    kind = " AND c.kind = %s" if by_kind else ""
+    not_in = f" AND c.item_id NOT IN ({', '.join(['%s'] * excluded)})" if excluded else ""
+    lock = " FOR UPDATE OF i SKIP LOCKED" if vendor == "postgresql" else ""
+    return (
+        f"SELECT i.id FROM {candidate} c JOIN {item} i ON i.id = c.item_id "
+        f"WHERE c.project_id = %s AND c.resolved_at IS NULL{kind} AND i.excluded_reason = '' "
+        f"AND NOT EXISTS (SELECT 1 FROM {lease} l WHERE l.item_id = c.item_id AND l.expires_at > %s "
+        f"AND l.user_id <> %s){not_in} ORDER BY c.score DESC, c.id LIMIT 1{lock}"
+    )
+
+
+@functools.cache
+def _lease_upsert_sql() -> str:
+    """Take the item's lease unless someone else holds a live one; params: project, item, user,
+    expires_at, created_at, now. Returns the lease id, or no row."""
+    lease = table(ReviewLease)
+    return (
+        f"INSERT INTO {lease} (project_id, item_id, user_id, expires_at, created_at) VALUES (%s, %s, %s, %s, %s) "
+        f"ON CONFLICT (item_id) DO UPDATE SET user_id = excluded.user_id, expires_at = excluded.expires_at, "
+        f"created_at = excluded.created_at WHERE {lease}.expires_at <= %s OR {lease}.user_id = excluded.user_id "
+        "RETURNING id"
+    )
+
+
+def review_claim_next(
+    *, project: Project, user: User, reason: str | None = None, exclude_ids: Iterable[int] = ()
+) -> ReviewLease | None:
+    """The reviewer's lease on the next item to review, or None when nothing is left.
+
+    A live review lease the user already holds (on an item not in ``exclude_ids``, and with an open
+    candidate of ``reason`` when given) is resumed, so a reload shows the same item; otherwise the item
+    with the best open candidate (of ``reason``, when given) that no other reviewer holds is claimed.
+    """
+    if reason is not None and reason not in Kind.values:
+        raise Invalid(f"reason must be one of {', '.join(Kind.values)}.", code="invalid_reason",
+                      fields={"reason": ["Unknown."]})
+    exclude_ids = [int(i) for i in exclude_ids]
+    now = timezone.now()
+    resumed = _resume(project=project, user=user, reason=reason, exclude_ids=exclude_ids, now=now)
+    if resumed is not None:
+        return resumed
+    expires_at = now + timedelta(seconds=settings.LEASE_SECONDS)
+    lost: list[int] = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for _ in range(_MAX_CLAIM_ROUNDS):
+            excluded = [*exclude_ids, *lost]
+            params = [project.id, *([reason] if reason else []), now, user.id, *excluded]
+            cursor.execute(_candidate_sql(connection.vendor, bool(reason), len(excluded)), params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            cursor.execute(_lease_upsert_sql(), [project.id, row[0], user.id, expires_at, now, now])
+            leased = cursor.fetchone()
+            if leased is None:  # another reviewer committed a lease on it after our snapshot
+                lost.append(row[0])
+                continue
+            lease = ReviewLease(id=leased[0], project_id=project.id, item_id=row[0], user=user,
+                                expires_at=expires_at, created_at=now)
+            lease.item = Item.objects.get(id=row[0])
+            lease.item.project = project
+            return lease
+    raise RuntimeError(f"review_claim_next lost {_MAX_CLAIM_ROUNDS} rounds in a row")
+
+
+def _resume(*, project, user, reason, exclude_ids, now) -> ReviewLease | None:
+    held = ReviewLease.objects.filter(
+        project_id=project.id, user=user, expires_at__gt=now, item__excluded_reason=""
+    ).exclude(item_id__in=exclude_ids)
+    open_candidates = ReviewCandidate.objects.filter(resolved_at__isnull=True)
+    if reason:
+        open_candidates = open_candidates.filter(kind=reason)
+    held = held.filter(item_id__in=open_candidates.values("item_id"))
+    lease = held.select_related("item").order_by("id").first()
+    if lease is not None:
+        lease.expires_at = db_datetime(lease.expires_at)
+        lease.item.project = project
+    return lease
+
+
+# --------------------------------------------------------------------------------------------- verdicts
+
+
+def review_create(*, item: Item, reviewer: User, verdict: str, value=None, reason: str = "") -> Review:
+    """A reviewer's verdict, append-only (the latest one is the item's verdict):
+
+    - ``accept``: the consensus stands (no value);
+    - ``correct``: ``value`` is the adjudicated value, checked like an annotation;
+    - ``exclude``: the item leaves future versions and the labeling queue (``reason`` says why);
+    - ``send_back``: the item goes back to the labeling queue for one more annotation per send-back.
+
+    Every verdict closes the item's open review candidates and releases the reviewer's lease; a verdict
+    other than ``exclude`` restores an item an earlier review excluded."""
+    if verdict not in Review.Verdict.values:
+        raise Invalid(f"verdict must be one of {', '.join(Review.Verdict.values)}.", fields={"verdict": ["Unknown."]})
+    project = item.project
+    label = ""
+    if verdict == Review.Verdict.CORRECT:
+        if value is None:
+            raise invalid_value("A correction needs the corrected value.")
+        value, label = value_clean(task_type=project.task_type, labels=project.labels, value=value, text=item.text)
+    elif value is not None:
+        raise invalid_value(f"The {verdict} verdict takes no value.")
+    reason = (reason or "").strip()[:500]
+    if verdict == Review.Verdict.EXCLUDE and not reason:
+        raise Invalid("Say why the item is excluded.", code="reason_required", fields={"reason": ["Required."]})
+    now = timezone.now()
+    with transaction.atomic():
+        review = Review.objects.create(
+            project_id=item.project_id, item=item, reviewer=reviewer, verdict=verdict, value=value, label=label,
+            reason=reason,
+        )
+        items = Item.objects.filter(id=item.id)
+        if verdict == Review.Verdict.EXCLUDE:
+            items.filter(excluded_reason="").update(excluded_reason=f"{REVIEW_EXCLUDE_PREFIX}{reason}"[:200])
+        else:
+            items.filter(excluded_reason__startswith=REVIEW_EXCLUDE_PREFIX).update(excluded_reason="")
+        if verdict == Review.Verdict.SEND_BACK:
+            # One more annotation: its counter drops under k (the votes all stay; the queue never hands
+            # the item to someone who annotated it already).
+            k = project.annotations_per_item
+            items.update(annotation_count=Least(F("annotation_count"), max(k - 1, 0)))
+        ReviewCandidate.objects.filter(item_id=item.id, resolved_at__isnull=True).update(resolved_at=now)
+        ReviewLease.objects.filter(item_id=item.id).delete()
+    return review
+
+
+def review_leases_expire(*, now=None) -> int:
+    deleted, _ = ReviewLease.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
+
+
+__all__ = [
+    "disagreement_check",
+    "flag_create",
+    "review_candidate_add",
+    "review_candidates_replace",
+    "review_claim_next",
+    "review_create",
+    "review_leases_expire",
+]
