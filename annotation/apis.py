@@ -146,8 +146,9 @@ class ReviewOutput(serializers.Serializer):
     id = serializers.IntegerField()
     reviewer = serializers.CharField()
     verdict = serializers.ChoiceField(choices=Review.Verdict.choices)
-    value = json_field(AnnotationValueSerializer, allow_null=True, help_text="The correction; null for accept.")
+    value = json_field(AnnotationValueSerializer, allow_null=True, help_text="The correction; null otherwise.")
     label = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True, help_text="Why the item was excluded (exclude).")
     created_at = serializers.DateTimeField()
 
 
@@ -175,7 +176,8 @@ class ItemDetailApi(APIView):
 
 
 class ReviewCreateApi(APIView):
-    """Adjudicate an item: accept its consensus or correct it (reviewers and managers)."""
+    """Adjudicate an item (reviewers and managers): accept its consensus, correct it, exclude it from
+    future versions, or send it back for more annotations. The latest verdict is the item's."""
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -183,6 +185,8 @@ class ReviewCreateApi(APIView):
 
         verdict = serializers.ChoiceField(choices=Review.Verdict.choices)
         value = json_field(AnnotationValueSerializer, required=False, allow_null=True, default=None)
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="",
+                                       help_text="Required for exclude: why the item leaves.")
 
     @extend_schema(request=InputSerializer, responses={201: ReviewOutput})
     def post(self, request, item_id: int):
@@ -196,6 +200,7 @@ class ReviewCreateApi(APIView):
             "verdict": review.verdict,
             "value": review.value,
             "label": review.label or None,
+            "reason": review.reason,
             "created_at": review.created_at,
         }
         return Response(ReviewOutput(body).data, status=status.HTTP_201_CREATED)

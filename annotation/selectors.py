@@ -86,6 +86,7 @@ def item_detail(*, item: Item) -> dict:
                 "verdict": r.verdict,
                 "value": r.value,
                 "label": r.label or None,
+                "reason": r.reason,
                 "created_at": r.created_at,
             }
             for r in reviews

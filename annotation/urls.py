@@ -12,4 +12,5 @@ urlpatterns: list = [
     path("items/<int:item_id>/skip", apis.ItemSkipApi.as_view(), name="item-skip"),
     path("items/<int:item_id>/reviews", apis.ReviewCreateApi.as_view(), name="item-reviews"),
     path("", include("annotation.quality_urls")),
+    path("", include("annotation.review_urls")),
 ]

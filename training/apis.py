@@ -278,3 +278,116 @@ def _boolean(raw: str | None, name: str) -> bool | None:
     if raw.lower() in ("false", "0"):
         return False
     raise Invalid(f"{name} must be true or false.", fields={name: ["Not a boolean."]})
+
+
+class CompareScoresOutput(serializers.Serializer):
+    run = serializers.IntegerField()
+    version = serializers.IntegerField()
+    version_number = serializers.IntegerField()
+    model = serializers.CharField()
+    accuracy = serializers.FloatField(allow_null=True)
+    macro_f1 = serializers.FloatField(allow_null=True)
+    quality = VersionHeadlineOutput(help_text="The run's version's quality figures.")
+
+
+class CompareDifferenceOutput(serializers.Serializer):
+    accuracy = serializers.FloatField(allow_null=True, help_text="b - a")
+    macro_f1 = serializers.FloatField(allow_null=True, help_text="b - a")
+    interval_95 = serializers.ListField(child=serializers.FloatField(), allow_null=True,
+                                        help_text="95% paired bootstrap interval of the accuracy difference")
+    macro_f1_interval_95 = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+
+
+class CompareClassOutput(serializers.Serializer):
+    support = serializers.IntegerField()
+    a_f1 = serializers.FloatField(allow_null=True)
+    b_f1 = serializers.FloatField(allow_null=True)
+    delta = serializers.FloatField(allow_null=True)
+
+
+class CompareItemOutput(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    text = serializers.CharField()
+    label = serializers.CharField(help_text="The ruler's label")
+    a_predicted = serializers.CharField()
+    b_predicted = serializers.CharField()
+
+
+class ScoredAgainstOutput(serializers.Serializer):
+    evaluation_set = serializers.IntegerField()
+    revision = serializers.IntegerField()
+
+
+class RunCompareApi(APIView):
+    """Two runs of a project scored on the same ruler items with the ruler's latest labels (stored
+    predictions re-scored): accuracy and macro-F1 of each, the difference with a 95% paired bootstrap
+    interval, McNemar's exact p-value, per-class F1 deltas, the items each got right that the other
+    got wrong, and the versions' quality figures beside them."""
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RunCompareOutput"
+
+        items = serializers.IntegerField(help_text="Items both runs were evaluated on, scored here.")
+        scored_against = ScoredAgainstOutput(
+            allow_null=True, help_text="The ruler and revision; null without one (then: the labels both versions share)."
+        )
+        a = CompareScoresOutput()
+        b = CompareScoresOutput()
+        difference = CompareDifferenceOutput()
+        mcnemar_p = serializers.FloatField(allow_null=True)
+        per_class = serializers.DictField(child=CompareClassOutput())
+        fixed_count = serializers.IntegerField()
+        broken_count = serializers.IntegerField()
+        fixed = CompareItemOutput(many=True, help_text="b right, a wrong (at most 200)")
+        broken = CompareItemOutput(many=True, help_text="a right, b wrong (at most 200)")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("a", int, required=True, description="a run id (usually the older)"),
+                    OpenApiParameter("b", int, required=True, description="a run id (usually the newer)")],
+        responses={200: OutputSerializer, **error_responses(403, 404, 409)},
+    )
+    def get(self, request):
+        runs = []
+        for name in ("a", "b"):
+            raw = request.query_params.get(name)
+            try:
+                run_id = int(raw)
+            except (TypeError, ValueError):
+                raise Invalid(f"{name} must be a run id.", fields={name: ["Required, an integer."]}) from None
+            runs.append(run_for_user(user=request.user, run_id=run_id, roles=CAN_REVIEW))
+        body = selectors.run_compare(a=runs[0], b=runs[1])
+        return Response(self.OutputSerializer(body).data)
+
+
+class BestRunOutput(serializers.Serializer):
+    run = serializers.IntegerField()
+    model = serializers.CharField()
+    accuracy = serializers.FloatField()
+    macro_f1 = serializers.FloatField(allow_null=True)
+    evaluated_on = EvaluatedOnOutput(allow_null=True)
+
+
+class LoopVersionOutput(serializers.Serializer):
+    version = serializers.IntegerField()
+    number = serializers.IntegerField()
+    name = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    ruler = EvaluatedOnOutput(allow_null=True)
+    quality = VersionHeadlineOutput()
+    best_run = BestRunOutput(allow_null=True, help_text="The version's finished run with the best test accuracy.")
+
+
+class ProjectLoopApi(APIView):
+    """The loop in one picture: each built version in order, its quality figures and its best run."""
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ProjectLoopOutput"
+
+        versions = LoopVersionOutput(many=True)
+
+    @extend_schema(responses={200: OutputSerializer, **error_responses(403)})
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
+        return Response(self.OutputSerializer({"versions": selectors.project_loop(project=project)}).data)

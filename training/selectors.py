@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from django.db.models import F, QuerySet
 
-from projects.models import Project
+from common.errors import Conflict, Invalid
+from common.models import JobStatus
+from curation.models import DatasetVersion, EvaluationSet
+from curation.ruler import ruler_current
+from projects.models import Item, Project
+from training.compare import compare
 from training.models import Prediction, TrainingRun
 
 PREDICTION_SPLITS = ("val", "test")
@@ -45,3 +50,88 @@ def version_headline(quality: dict | None) -> dict:
         "imbalance_ratio": pick("labels", "imbalance_ratio"),
         "mean_label_confidence": pick("consolidation", "mean"),
     }
+
+
+COMPARE_LIST_LIMIT = 200  # fixed and broken items listed; the counts are exact
+
+
+def run_compare(*, a: TrainingRun, b: TrainingRun) -> dict:
+    """Two finished runs of one project scored on the same items with the same labels: the ruler items
+    both were evaluated on, against the ruler's latest revision (stored predictions are re-scored, never
+    retrained). Without a pinned ruler: the test items both predicted, against the label both versions
+    gave them (items whose label changed between the versions are left out, so the exam stays fixed).
+    See ``training.compare`` for the figures. The versions' quality figures ride along."""
+    if a.project_id != b.project_id:
+        raise Invalid("Both runs must belong to the same project.", fields={"b": ["Other project."]})
+    for name, run in (("a", a), ("b", b)):
+        if run.status != JobStatus.SUCCEEDED:
+            raise Conflict(f"Run {run.id} ({name}) has not finished (status: {run.status}).", code="not_finished")
+    pred_a, pred_b = _test_predictions(a), _test_predictions(b)
+    evaluation_set = EvaluationSet.objects.filter(project_id=a.project_id).first()
+    if evaluation_set is not None:
+        truth_all, revision = ruler_current(evaluation_set)
+        scored_against = {"evaluation_set": evaluation_set.id, "revision": revision}
+    else:
+        truth_all = {i: label for i, (label, _) in pred_a.items() if pred_b.get(i, (None,))[0] == label}
+        scored_against = None
+    ids = sorted(set(pred_a) & set(pred_b) & set(truth_all))
+    labels = list(a.project.labels)
+    result = compare(
+        [truth_all[i] for i in ids], [pred_a[i][1] for i in ids], [pred_b[i][1] for i in ids], labels=labels
+    )
+    texts = dict(Item.objects.filter(id__in=[ids[k] for k in (result["fixed"] + result["broken"])[:2 * COMPARE_LIST_LIMIT]])
+                 .values_list("id", "text"))
+
+    def listed(positions: list[int]) -> list[dict]:
+        return [
+            {"item_id": ids[k], "text": texts.get(ids[k], ""), "label": truth_all[ids[k]],
+             "a_predicted": pred_a[ids[k]][1], "b_predicted": pred_b[ids[k]][1]}
+            for k in positions[:COMPARE_LIST_LIMIT]
+        ]
+
+    for name, run in (("a", a), ("b", b)):
+        result[name].update({"run": run.id, "version": run.version_id, "version_number": run.version.number,
+                             "model": run.model, "quality": version_headline(run.version.quality)})
+    result.update({
+        "scored_against": scored_against,
+        "fixed_count": len(result["fixed"]),
+        "broken_count": len(result["broken"]),
+        "fixed": listed(result["fixed"]),
+        "broken": listed(result["broken"]),
+    })
+    return result
+
+
+def _test_predictions(run: TrainingRun) -> dict[int, tuple[str, str]]:
+    """item_id → (label in the run's version, predicted) for the run's test items."""
+    return {
+        item_id: (label, predicted)
+        for item_id, label, predicted in Prediction.objects.filter(run=run, split="test")
+        .values_list("item_id", "label", "predicted").iterator(chunk_size=20_000)
+    }
+
+
+def project_loop(*, project: Project) -> list[dict]:
+    """The loop in one picture: each built version in order with its main quality figures and its best
+    finished run (by test accuracy: ruler accuracy when the version has a ruler)."""
+    versions = list(
+        DatasetVersion.objects.filter(project=project, status=JobStatus.SUCCEEDED).order_by("number")
+        .only("id", "number", "name", "quality", "ruler", "counts", "created_at")
+    )
+    best: dict[int, dict] = {}
+    for run_id, version_id, model, metrics in (
+        TrainingRun.objects.filter(project=project, status=JobStatus.SUCCEEDED)
+        .values_list("id", "version_id", "model", "metrics")
+    ):
+        test = (metrics or {}).get("test") or {}
+        accuracy = test.get("accuracy")
+        if accuracy is None:
+            continue
+        if version_id not in best or accuracy > best[version_id]["accuracy"]:
+            best[version_id] = {"run": run_id, "model": model, "accuracy": accuracy, "macro_f1": test.get("macro_f1"),
+                                "evaluated_on": (metrics or {}).get("evaluated_on")}
+    return [
+        {"version": v.id, "number": v.number, "name": v.name, "created_at": v.created_at, "ruler": v.ruler,
+         "quality": version_headline(v.quality), "best_run": best.get(v.id)}
+        for v in versions
+    ]

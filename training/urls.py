@@ -5,7 +5,9 @@ from training import apis
 urlpatterns: list = [
     path("versions/<int:version_id>/runs", apis.RunCreateApi.as_view(), name="version-runs"),
     path("projects/<int:project_id>/runs", apis.RunListApi.as_view(), name="project-runs"),
+    path("runs/compare", apis.RunCompareApi.as_view(), name="runs-compare"),
     path("runs/<int:run_id>", apis.RunDetailApi.as_view(), name="run"),
+    path("projects/<int:project_id>/loop", apis.ProjectLoopApi.as_view(), name="project-loop"),
     path("runs/<int:run_id>/cancel", apis.RunCancelApi.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/predictions", apis.PredictionListApi.as_view(), name="run-predictions"),
 ]

@@ -27,8 +27,10 @@ from curation import quality as quality_mod
 from curation import selectors, services
 from curation.access import version_for_user
 from curation.diff import snapshot_diff
+from curation.diff_causes import CAUSES, cause_counts, diff_causes
 from curation.exporters import EXPORTERS, MEDIA_TYPES
 from curation.models import Consolidation, DatasetVersion
+from curation.ruler import evaluation_set_pin
 from curation.snapshot import SnapshotError, snapshot_batches, snapshot_open
 from curation.splits import SPLITS
 from projects.access import project_for_user
@@ -148,7 +150,10 @@ class QualityNoiseSummaryOutput(serializers.Serializer):
     method = serializers.CharField(required=False)
     rows = serializers.IntegerField(required=False)
     sampled = serializers.BooleanField(required=False)
-    suspect_count = serializers.IntegerField(required=False)
+    suspect_count = serializers.IntegerField(required=False, help_text="Every suspect, all in the review queue.")
+    reviewed_left_out = serializers.IntegerField(
+        required=False, help_text="Suspects left out because a reviewer already gave the item a final verdict."
+    )
     note = serializers.CharField(required=False)
 
 
@@ -202,6 +207,12 @@ class QualityReportOutput(QualityReportSummaryOutput):
     label_noise = QualityNoiseOutput(required=False)
 
 
+class RulerSummaryOutput(serializers.Serializer):
+    evaluation_set = serializers.IntegerField()
+    revision = serializers.IntegerField()
+    items = serializers.IntegerField()
+
+
 class VersionOutput(JobOutput):
     project = serializers.IntegerField(source="project_id")
     number = serializers.IntegerField()
@@ -212,6 +223,8 @@ class VersionOutput(JobOutput):
     content_hash = serializers.CharField()
     counts = json_field(VersionCountsOutput)
     quality = json_field(QualityReportOutput)
+    ruler = json_field(RulerSummaryOutput, allow_null=True,
+                       help_text="The pinned evaluation set its test split is, or null without one.")
     created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
 
 
@@ -303,10 +316,25 @@ class VersionExportApi(APIView):
         return response
 
 
+# "import" is a Python keyword, hence the two classes built with type().
+DiffCauseOutput = type("DiffCauseOutput", (serializers.Serializer,), {
+    "__doc__": "Why the item changed, with what names the cause.",
+    "cause": serializers.ChoiceField(choices=[(c, c) for c in CAUSES]),
+    "by": serializers.CharField(required=False, help_text="review: the reviewer"),
+    "verdict": serializers.CharField(required=False, help_text="review: the verdict"),
+    "step": serializers.CharField(required=False, help_text='cleaning: the step, or "revert"'),
+    "import": serializers.IntegerField(required=False, allow_null=True, help_text="import: the import job"),
+    "method": serializers.CharField(required=False, help_text="consolidation: the newer version's method"),
+    "method_changed": serializers.BooleanField(required=False),
+})
+
+
 class DiffItemOutput(serializers.Serializer):
     item_id = serializers.IntegerField()
     text = serializers.CharField()
     label = serializers.CharField()
+    cause = serializers.ChoiceField(choices=[(c, c) for c in CAUSES])
+    cause_detail = json_field(DiffCauseOutput)
 
 
 class RelabeledItemOutput(serializers.Serializer):
@@ -314,6 +342,14 @@ class RelabeledItemOutput(serializers.Serializer):
     text = serializers.CharField()
     old_label = serializers.CharField()
     new_label = serializers.CharField()
+    cause = serializers.ChoiceField(choices=[(c, c) for c in CAUSES])
+    cause_detail = json_field(DiffCauseOutput)
+
+
+DiffCausesOutput = type("DiffCausesOutput", (serializers.Serializer,), {
+    "__doc__": "Added, removed and relabeled items per cause.",
+    **{cause: serializers.IntegerField() for cause in CAUSES},
+})
 
 
 class DiffItemsOutput(serializers.Serializer):
@@ -333,6 +369,7 @@ class VersionDiffApi(APIView):
         relabeled = serializers.IntegerField()
         unchanged = serializers.IntegerField()
         text_changed = serializers.IntegerField()
+        causes = json_field(DiffCausesOutput, help_text="Added, removed and relabeled items per cause.")
         items = json_field(DiffItemsOutput)
 
     @extend_schema(
@@ -350,5 +387,71 @@ class VersionDiffApi(APIView):
         if against.project_id != version.project_id:
             raise Invalid("against must be a version of the same project.", fields={"against": ["Other project."]})
         new_dir, old_dir = _built_snapshot(version), _built_snapshot(against)
-        body = {"version": version.id, "against": against.id, **snapshot_diff(new_dir, old_dir).as_dict()}
+        diff = snapshot_diff(new_dir, old_dir)
+        causes = diff_causes(diff, new=version, old=against)
+        for rows in diff.items.values():
+            for row in rows:
+                row["cause_detail"] = causes[row["item_id"]]
+                row["cause"] = row["cause_detail"]["cause"]
+        body = {"version": version.id, "against": against.id, **diff.as_dict(), "causes": cause_counts(causes)}
         return Response(self.OutputSerializer(body).data)
+
+
+class EvaluationSetApi(APIView):
+    """The project's fixed ruler: pin it from a version's split (managers), read its items and revisions
+    (managers and reviewers)."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "EvaluationSetInput"
+
+        from_version = serializers.IntegerField(help_text="A built version of this project.")
+        split = serializers.ChoiceField(choices=[(s, s) for s in SPLITS], default="test")
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "EvaluationSetOutput"
+
+        class RevisionSerializer(serializers.Serializer):
+            class Meta:
+                ref_name = "EvaluationSetRevision"
+
+            revision = serializers.IntegerField()
+            changed = serializers.IntegerField(help_text="Items whose label this revision set.")
+            created_at = serializers.DateTimeField()
+
+        class ItemSerializer(serializers.Serializer):
+            class Meta:
+                ref_name = "EvaluationSetItem"
+
+            item_id = serializers.IntegerField()
+            text = serializers.CharField()
+            label = serializers.CharField(help_text="The label at the latest revision.")
+            revision = serializers.IntegerField(help_text="The revision that set it.")
+
+        id = serializers.IntegerField()
+        project = serializers.IntegerField()
+        from_version = serializers.IntegerField()
+        from_version_number = serializers.IntegerField()
+        split = serializers.CharField()
+        revision = serializers.IntegerField(help_text="The latest revision (1 = as pinned).")
+        revisions = RevisionSerializer(many=True)
+        items_count = serializers.IntegerField()
+        items = ItemSerializer(many=True)
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(responses={200: OutputSerializer, **error_responses(403)})
+    def get(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
+        return Response(self.OutputSerializer(selectors.evaluation_set_view(project=project)).data)
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, **error_responses(403, 409)})
+    def post(self, request, project_id: int):
+        project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = version_for_user(user=request.user, version_id=data.validated_data["from_version"], roles=CAN_MANAGE)
+        evaluation_set_pin(project=project, from_version=version, split=data.validated_data["split"],
+                           created_by=request.user)
+        body = selectors.evaluation_set_view(project=project)
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)

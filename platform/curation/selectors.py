@@ -6,8 +6,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import QuerySet
 
-from curation.models import DatasetVersion
-from projects.models import Project
+from common.errors import NotFound
+from curation.models import DatasetVersion, EvaluationSet, RulerLabel
+from projects.models import Item, Project
 
 
 def version_snapshot_dir(version: DatasetVersion) -> Path:
@@ -22,3 +23,35 @@ def snapshot_dir_for(*, project_id: int, number: int) -> Path:
 
 def version_list(*, project: Project) -> QuerySet[DatasetVersion]:
     return DatasetVersion.objects.filter(project=project)
+
+
+def evaluation_set_view(*, project: Project) -> dict:
+    """The project's ruler with its items (label at the latest revision) and revisions; NotFound when
+    the project pinned none."""
+    evaluation_set = EvaluationSet.objects.filter(project=project).select_related("from_version").first()
+    if evaluation_set is None:
+        raise NotFound("This project has no evaluation set; pin one from a version's test split.",
+                       code="no_evaluation_set")
+    latest: dict[int, tuple[str, int]] = {}
+    revisions: dict[int, dict] = {}
+    for item_id, label, revision, created_at in (
+        RulerLabel.objects.filter(evaluation_set=evaluation_set).order_by("item_id", "revision")
+        .values_list("item_id", "label", "revision", "created_at")
+    ):
+        latest[item_id] = (label, revision)
+        entry = revisions.setdefault(revision, {"revision": revision, "changed": 0, "created_at": created_at})
+        entry["changed"] += 1
+    texts = dict(Item.objects.filter(id__in=list(latest)).values_list("id", "text"))
+    return {
+        "id": evaluation_set.id,
+        "project": project.id,
+        "from_version": evaluation_set.from_version_id,
+        "from_version_number": evaluation_set.from_version.number,
+        "split": evaluation_set.split,
+        "revision": max(revisions) if revisions else 1,
+        "revisions": [revisions[r] for r in sorted(revisions)],
+        "items_count": len(latest),
+        "items": [{"item_id": i, "text": texts.get(i, ""), "label": lab, "revision": rev}
+                  for i, (lab, rev) in sorted(latest.items())],
+        "created_at": evaluation_set.created_at,
+    }

@@ -7,4 +7,5 @@ urlpatterns: list = [
     path("versions/<int:version_id>", apis.VersionDetailApi.as_view(), name="version"),
     path("versions/<int:version_id>/export", apis.VersionExportApi.as_view(), name="version-export"),
     path("versions/<int:version_id>/diff", apis.VersionDiffApi.as_view(), name="version-diff"),
+    path("projects/<int:project_id>/evaluation-set", apis.EvaluationSetApi.as_view(), name="project-evaluation-set"),
 ]

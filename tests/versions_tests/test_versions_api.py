@@ -156,8 +156,10 @@ def test_managers_and_reviewers_diff_versions(request, client_for, project, mana
     body = response.json()
     assert (body["added"], body["removed"], body["relabeled"], body["unchanged"]) == (0, 0, 1, 9)
     assert body["items"]["relabeled"] == [
-        {"item_id": items[0].id, "text": items[0].text, "old_label": "positive", "new_label": "negative"}
+        {"item_id": items[0].id, "text": items[0].text, "old_label": "positive", "new_label": "negative",
+         "cause": "review", "cause_detail": {"cause": "review", "by": "manager", "verdict": "correct"}}
     ]
+    assert body["causes"] == {"review": 1, "annotations": 0, "cleaning": 0, "import": 0, "consolidation": 0}
 
 
 def test_annotator_cannot_diff_versions(client_for, project, annotator):

@@ -224,6 +224,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/items/{item_id}/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Flag an item for a reviewer's look (any member, typically while labeling). */
+        post: operations["items_flags_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/items/{item_id}/reviews": {
         parameters: {
             query?: never;
@@ -233,7 +250,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Adjudicate an item: accept its consensus or correct it (reviewers and managers). */
+        /**
+         * @description Adjudicate an item (reviewers and managers): accept its consensus, correct it, exclude it from
+         *     future versions, or send it back for more annotations. The latest verdict is the item's.
+         */
         post: operations["items_reviews_create"];
         delete?: never;
         options?: never;
@@ -371,6 +391,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/evaluation-set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The project's fixed ruler: pin it from a version's split (managers), read its items and revisions
+         *     (managers and reviewers).
+         */
+        get: operations["projects_evaluation_set_retrieve"];
+        put?: never;
+        /**
+         * @description The project's fixed ruler: pin it from a version's split (managers), read its items and revisions
+         *     (managers and reviewers).
+         */
+        post: operations["projects_evaluation_set_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/imports": {
         parameters: {
             query?: never;
@@ -407,6 +451,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/loop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The loop in one picture: each built version in order, its quality figures and its best run. */
+        get: operations["projects_loop_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/members": {
         parameters: {
             query?: never;
@@ -434,6 +495,40 @@ export interface paths {
         put?: never;
         /** @description Claim the next item for the caller (a lease), or resume the one they hold. */
         post: operations["projects_next_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/review-next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Claim the next item to review (a lease), or resume the one the caller holds; 204 when none waits. */
+        post: operations["projects_review_next_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/review-queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What waits for review, best first by reason, with the counts per reason. */
+        get: operations["projects_review_queue_list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -533,6 +628,28 @@ export interface paths {
             cookie?: never;
         };
         get: operations["runs_predictions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Two runs of a project scored on the same ruler items with the ruler's latest labels (stored
+         *     predictions re-scored): accuracy and macro-F1 of each, the difference with a 95% paired bootstrap
+         *     interval, McNemar's exact p-value, per-class F1 deltas, the items each got right that the other
+         *     got wrong, and the versions' quality figures beside them.
+         */
+        get: operations["runs_compare_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -684,6 +801,24 @@ export interface components {
         AuthTokenApiOutput: {
             token: string;
         };
+        BestRunOutput: {
+            /** Format: double */
+            accuracy: number;
+            evaluated_on: components["schemas"]["EvaluatedOnOutput"] | null;
+            /** Format: double */
+            macro_f1: number | null;
+            model: string;
+            run: number;
+        };
+        /**
+         * @description * `review` - review
+         *     * `annotations` - annotations
+         *     * `cleaning` - cleaning
+         *     * `import` - import
+         *     * `consolidation` - consolidation
+         * @enum {string}
+         */
+        CauseEnum: "review" | "annotations" | "cleaning" | "import" | "consolidation";
         /** @description null for all three when the class is absent from the split and never predicted. */
         ClassMetricsOutput: {
             /** Format: double */
@@ -898,6 +1033,50 @@ export interface components {
          * @enum {string}
          */
         CohenKappaWeightsEnum: "none" | "linear" | "quadratic";
+        CompareClassOutput: {
+            /** Format: double */
+            a_f1: number | null;
+            /** Format: double */
+            b_f1: number | null;
+            /** Format: double */
+            delta: number | null;
+            support: number;
+        };
+        CompareDifferenceOutput: {
+            /**
+             * Format: double
+             * @description b - a
+             */
+            accuracy: number | null;
+            /** @description 95% paired bootstrap interval of the accuracy difference */
+            interval_95: number[] | null;
+            /**
+             * Format: double
+             * @description b - a
+             */
+            macro_f1: number | null;
+            macro_f1_interval_95: number[] | null;
+        };
+        CompareItemOutput: {
+            a_predicted: string;
+            b_predicted: string;
+            item_id: number;
+            /** @description The ruler's label */
+            label: string;
+            text: string;
+        };
+        CompareScoresOutput: {
+            /** Format: double */
+            accuracy: number | null;
+            /** Format: double */
+            macro_f1: number | null;
+            model: string;
+            /** @description The run's version's quality figures. */
+            quality: components["schemas"]["VersionHeadlineOutput"];
+            run: number;
+            version: number;
+            version_number: number;
+        };
         /**
          * @description * `majority` - Majority
          *     * `dawid_skene` - Dawid Skene
@@ -908,7 +1087,32 @@ export interface components {
             password: string;
             username: string;
         };
+        /** @description Why the item changed, with what names the cause. */
+        DiffCauseOutput: {
+            /** @description review: the reviewer */
+            by?: string;
+            cause: components["schemas"]["CauseEnum"];
+            /** @description import: the import job */
+            import?: number | null;
+            /** @description consolidation: the newer version's method */
+            method?: string;
+            method_changed?: boolean;
+            /** @description cleaning: the step, or "revert" */
+            step?: string;
+            /** @description review: the verdict */
+            verdict?: string;
+        };
+        /** @description Added, removed and relabeled items per cause. */
+        DiffCausesOutput: {
+            annotations: number;
+            cleaning: number;
+            consolidation: number;
+            import: number;
+            review: number;
+        };
         DiffItemOutput: {
+            cause: components["schemas"]["CauseEnum"];
+            cause_detail: components["schemas"]["DiffCauseOutput"];
             item_id: number;
             label: string;
             text: string;
@@ -938,6 +1142,52 @@ export interface components {
             evaluation_set: number;
             items: number;
             revision: number;
+        };
+        EvaluationSetInput: {
+            /** @description A built version of this project. */
+            from_version: number;
+            /** @default test */
+            split?: components["schemas"]["SplitEnum"];
+        };
+        EvaluationSetItem: {
+            item_id: number;
+            /** @description The label at the latest revision. */
+            label: string;
+            /** @description The revision that set it. */
+            revision: number;
+            text: string;
+        };
+        EvaluationSetOutput: {
+            /** Format: date-time */
+            created_at: string;
+            from_version: number;
+            from_version_number: number;
+            id: number;
+            items: components["schemas"]["EvaluationSetItem"][];
+            items_count: number;
+            project: number;
+            /** @description The latest revision (1 = as pinned). */
+            revision: number;
+            revisions: components["schemas"]["EvaluationSetRevision"][];
+            split: string;
+        };
+        EvaluationSetRevision: {
+            /** @description Items whose label this revision set. */
+            changed: number;
+            /** Format: date-time */
+            created_at: string;
+            revision: number;
+        };
+        FlagCreateInput: {
+            /** @default  */
+            reason?: string;
+        };
+        FlagOutput: {
+            /** Format: date-time */
+            created_at: string;
+            id: number;
+            item_id: number;
+            reason: string;
         };
         HeadlineMetricsOutput: {
             /** Format: double */
@@ -1059,6 +1309,17 @@ export interface components {
                 [key: string]: number;
             };
         };
+        LoopVersionOutput: {
+            /** @description The version's finished run with the best test accuracy. */
+            best_run: components["schemas"]["BestRunOutput"] | null;
+            /** Format: date-time */
+            created_at: string;
+            name: string;
+            number: number;
+            quality: components["schemas"]["VersionHeadlineOutput"];
+            ruler: components["schemas"]["EvaluatedOnOutput"] | null;
+            version: number;
+        };
         LossPointOutput: {
             epoch: number;
             /**
@@ -1114,6 +1375,8 @@ export interface components {
             pooling: string;
             vocab_size: number;
         };
+        /** @enum {unknown} */
+        NullEnum: null;
         PaginatedAnnotationListOutputList: {
             /**
              * Format: uri
@@ -1244,6 +1507,9 @@ export interface components {
             labels: string[];
             name: string;
             task_type: components["schemas"]["TaskTypeEnum"];
+        };
+        ProjectLoopOutput: {
+            versions: components["schemas"]["LoopVersionOutput"][];
         };
         ProjectOutput: {
             /** Format: int64 */
@@ -1378,8 +1644,11 @@ export interface components {
             estimated_rate: number | null;
             method?: string;
             note?: string;
+            /** @description Suspects left out because a reviewer already gave the item a final verdict. */
+            reviewed_left_out?: number;
             rows?: number;
             sampled?: boolean;
+            /** @description Every suspect, all in the review queue. */
             suspect_count?: number;
             /** @description The most suspicious labels (at most 200). */
             suspects: components["schemas"]["SuspectOutput"][];
@@ -1389,8 +1658,11 @@ export interface components {
             estimated_rate: number | null;
             method?: string;
             note?: string;
+            /** @description Suspects left out because a reviewer already gave the item a final verdict. */
+            reviewed_left_out?: number;
             rows?: number;
             sampled?: boolean;
+            /** @description Every suspect, all in the review queue. */
             suspect_count?: number;
         };
         QualityPairKappaOutput: {
@@ -1449,25 +1721,133 @@ export interface components {
             };
             text: string;
         };
+        ReasonOutput: {
+            /** @description Why, by kind: suspect {given, suggested, self_confidence, rank, version}; model_mistake {run, predicted, given, confidence, split}; low_confidence {label, confidence, method, version}; disagreement {labels: {label: votes}}; flagged {flags: [{by, reason}], count}. */
+            detail: {
+                [key: string]: unknown;
+            };
+            kind: components["schemas"]["ReviewReasonEnum"];
+        };
         RelabeledItemOutput: {
+            cause: components["schemas"]["CauseEnum"];
+            cause_detail: components["schemas"]["DiffCauseOutput"];
             item_id: number;
             new_label: string;
             old_label: string;
             text: string;
         };
+        ReviewAnnotation: {
+            /** @description A username, or an external source's name. */
+            annotator: string;
+            value: components["schemas"]["AnnotationValue"];
+        };
+        ReviewCandidate: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description Why, by kind: suspect {given, suggested, self_confidence, rank, version}; model_mistake {run, predicted, given, confidence, split}; low_confidence {label, confidence, method, version}; disagreement {labels: {label: votes}}; flagged {flags: [{by, reason}], count}. */
+            detail: {
+                [key: string]: unknown;
+            };
+            id: number;
+            item_id: number;
+            kind: components["schemas"]["ReviewReasonEnum"];
+            /**
+             * Format: double
+             * @description Higher is reviewed first.
+             */
+            score: number;
+            text: string;
+        };
         ReviewCreateInput: {
+            /**
+             * @description Required for exclude: why the item leaves.
+             * @default
+             */
+            reason?: string;
             value?: components["schemas"]["AnnotationValue"] | null;
             verdict: components["schemas"]["VerdictEnum"];
+        };
+        ReviewItem: {
+            id: number;
+            /** @description The item's metadata: the import's other columns. */
+            meta: {
+                [key: string]: unknown;
+            };
+            text: string;
+        };
+        ReviewNextInput: {
+            exclude?: number[];
+            /**
+             * @description Work one kind of reason only.
+             *
+             *     * `disagreement` - Disagreement
+             *     * `low_confidence` - Low Confidence
+             *     * `suspect` - Suspect
+             *     * `model_mistake` - Model Mistake
+             *     * `flagged` - Flagged
+             */
+            reason?: (components["schemas"]["ReviewReasonEnum"] | components["schemas"]["NullEnum"]) | null;
+        };
+        ReviewNextOutput: {
+            annotations: components["schemas"]["ReviewAnnotation"][];
+            /** @description The majority of the item's votes. */
+            consolidated: components["schemas"]["ReviewProposal"] | null;
+            item: components["schemas"]["ReviewItem"];
+            /** Format: date-time */
+            lease_expires_at: string;
+            reasons: components["schemas"]["ReasonOutput"][];
+            suggestion: components["schemas"]["ReviewSuggestion"] | null;
         };
         ReviewOutput: {
             /** Format: date-time */
             created_at: string;
             id: number;
             label: string | null;
+            /** @description Why the item was excluded (exclude). */
+            reason: string;
             reviewer: string;
-            /** @description The correction; null for accept. */
+            /** @description The correction; null otherwise. */
             value: components["schemas"]["AnnotationValue"] | null;
             verdict: components["schemas"]["VerdictEnum"];
+        };
+        ReviewProposal: {
+            /** Format: double */
+            confidence: number | null;
+            value: components["schemas"]["AnnotationValue"];
+        };
+        ReviewQueueCounts: {
+            disagreement: number;
+            flagged: number;
+            /** @description Distinct items waiting. */
+            items: number;
+            low_confidence: number;
+            model_mistake: number;
+            suspect: number;
+        };
+        ReviewQueueOutput: {
+            counts: components["schemas"]["ReviewQueueCounts"];
+            /**
+             * Format: uri
+             * @description The next page, or null on the last one.
+             */
+            next: string | null;
+            results: components["schemas"]["ReviewCandidate"][];
+        };
+        /**
+         * @description * `disagreement` - Disagreement
+         *     * `low_confidence` - Low Confidence
+         *     * `suspect` - Suspect
+         *     * `model_mistake` - Model Mistake
+         *     * `flagged` - Flagged
+         * @enum {string}
+         */
+        ReviewReasonEnum: "disagreement" | "low_confidence" | "suspect" | "model_mistake" | "flagged";
+        ReviewSuggestion: {
+            /** Format: double */
+            confidence: number | null;
+            /** @description e.g. "run #12" or "label-noise estimate, version 3" */
+            source: string;
+            value: components["schemas"]["AnnotationValue"];
         };
         /**
          * @description * `manager` - Manager
@@ -1480,6 +1860,31 @@ export interface components {
             message: string;
             /** @description The row's number in the file. */
             row: number;
+        };
+        RulerSummaryOutput: {
+            evaluation_set: number;
+            items: number;
+            revision: number;
+        };
+        RunCompareOutput: {
+            a: components["schemas"]["CompareScoresOutput"];
+            b: components["schemas"]["CompareScoresOutput"];
+            /** @description a right, b wrong (at most 200) */
+            broken: components["schemas"]["CompareItemOutput"][];
+            broken_count: number;
+            difference: components["schemas"]["CompareDifferenceOutput"];
+            /** @description b right, a wrong (at most 200) */
+            fixed: components["schemas"]["CompareItemOutput"][];
+            fixed_count: number;
+            /** @description Items both runs were evaluated on, scored here. */
+            items: number;
+            /** Format: double */
+            mcnemar_p: number | null;
+            per_class: {
+                [key: string]: components["schemas"]["CompareClassOutput"];
+            };
+            /** @description The ruler and revision; null without one (then: the labels both versions share). */
+            scored_against: components["schemas"]["ScoredAgainstOutput"] | null;
         };
         /** @description The engine's config as resolved at launch (``RunConfig.to_dict``): every option, defaults filled in. */
         RunConfigOutput: {
@@ -1597,6 +2002,10 @@ export interface components {
             /** @description The version's quality headline. */
             quality: components["schemas"]["VersionHeadlineOutput"];
         };
+        ScoredAgainstOutput: {
+            evaluation_set: number;
+            revision: number;
+        };
         SpanOutput: {
             /** @description Character offset, exclusive. */
             end: number;
@@ -1604,6 +2013,13 @@ export interface components {
             /** @description Character offset in the item's text. */
             start: number;
         };
+        /**
+         * @description * `train` - train
+         *     * `val` - val
+         *     * `test` - test
+         * @enum {string}
+         */
+        SplitEnum: "train" | "val" | "test";
         /** @description One split's evaluation (``training.engine.metrics.ConfusionCounts.compute``). */
         SplitMetricsOutput: {
             /** Format: double */
@@ -1693,6 +2109,8 @@ export interface components {
         VersionDiffApiOutput: {
             added: number;
             against: number;
+            /** @description Added, removed and relabeled items per cause. */
+            causes: components["schemas"]["DiffCausesOutput"];
             items: components["schemas"]["DiffItemsOutput"];
             relabeled: number;
             removed: number;
@@ -1749,6 +2167,8 @@ export interface components {
             progress: components["schemas"]["JobProgressOutput"];
             project: number;
             quality: components["schemas"]["QualityReportOutput"];
+            /** @description The pinned evaluation set its test split is, or null without one. */
+            ruler: components["schemas"]["RulerSummaryOutput"] | null;
             seed: number;
             split: components["schemas"]["SplitSharesOutput"];
             /** Format: date-time */
@@ -1772,6 +2192,8 @@ export interface components {
             progress: components["schemas"]["JobProgressOutput"];
             project: number;
             readonly quality: components["schemas"]["QualityReportSummaryOutput"];
+            /** @description The pinned evaluation set its test split is, or null without one. */
+            ruler: components["schemas"]["RulerSummaryOutput"] | null;
             seed: number;
             split: components["schemas"]["SplitSharesOutput"];
             /** Format: date-time */
@@ -2541,6 +2963,78 @@ export interface operations {
             };
         };
     };
+    items_flags_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FlagCreateInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["FlagCreateInput"];
+                "multipart/form-data": components["schemas"]["FlagCreateInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
     items_reviews_create: {
         parameters: {
             query?: never;
@@ -3209,6 +3703,135 @@ export interface operations {
             };
         };
     };
+    projects_evaluation_set_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationSetOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_evaluation_set_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluationSetInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["EvaluationSetInput"];
+                "multipart/form-data": components["schemas"]["EvaluationSetInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationSetOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
     projects_imports_list: {
         parameters: {
             query?: {
@@ -3387,6 +4010,54 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_loop_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectLoopOutput"];
                 };
             };
             /** @description Not signed in, or a bad token. */
@@ -3634,6 +4305,149 @@ export interface operations {
             };
             /** @description An unsupported format or media type. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_review_next_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReviewNextInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["ReviewNextInput"];
+                "multipart/form-data": components["schemas"]["ReviewNextInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewNextOutput"];
+                };
+            };
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_review_queue_list: {
+        parameters: {
+            query?: {
+                /** @description The `next` link's cursor: the page after the previous one. */
+                cursor?: string;
+                /** @description Rows per page, 1 to 1000 (default 100). */
+                page_size?: number;
+                /** @description one kind of reason */
+                reason?: "disagreement" | "flagged" | "low_confidence" | "model_mistake" | "suspect";
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueueOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4048,6 +4862,75 @@ export interface operations {
             };
             /** @description Missing, or not yours. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    runs_compare_retrieve: {
+        parameters: {
+            query: {
+                /** @description a run id (usually the older) */
+                a: number;
+                /** @description a run id (usually the newer) */
+                b: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunCompareOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

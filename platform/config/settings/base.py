@@ -131,6 +131,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The review queue's reasons appear in several operations: one enum, one name.
+    "ENUM_NAME_OVERRIDES": {"ReviewReasonEnum": "annotation.models.ReviewCandidate.Kind"},
 }
 API_PAGE_SIZE = 100
 API_MAX_PAGE_SIZE = 1000
