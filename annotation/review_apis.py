@@ -97,7 +97,9 @@ class ReviewNextApi(APIView):
         )
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(self.OutputSerializer(review_selectors.review_view(lease=lease)).data)
+        # review_view is already OutputSerializer's shape (the hot path: no serializer per request; the
+        # contract checker holds the two together).
+        return Response(review_selectors.review_view(lease=lease))
 
 
 class ReviewCandidateOutput(serializers.Serializer):

@@ -14,12 +14,13 @@ judged the item free from a snapshot taken before the other committed. SQLite se
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -117,23 +118,26 @@ def _candidate_sql(vendor: str, by_kind: bool, excluded: int) -> str:
     not_in = f" AND c.item_id NOT IN ({', '.join(['%s'] * excluded)})" if excluded else ""
     lock = " FOR UPDATE OF i SKIP LOCKED" if vendor == "postgresql" else ""
     return (
-        f"SELECT i.id FROM {candidate} c JOIN {item} i ON i.id = c.item_id "
+        f"SELECT i.id, i.text, i.meta FROM {candidate} c JOIN {item} i ON i.id = c.item_id "
         f"WHERE c.project_id = %s AND c.resolved_at IS NULL{kind} AND i.excluded_reason = '' "
         f"AND NOT EXISTS (SELECT 1 FROM {lease} l WHERE l.item_id = c.item_id AND l.expires_at > %s "
         f"AND l.user_id <> %s){not_in} ORDER BY c.score DESC, c.id LIMIT 1{lock}"
     )
 
 
-@functools.cache
-def _lease_upsert_sql() -> str:
+@functools.lru_cache(maxsize=4)
+def _lease_upsert_sql(lazy_commit: bool) -> str:
     """Take the item's lease unless someone else holds a live one; params: project, item, user,
-    expires_at, created_at, now. Returns the lease id, or no row."""
+    expires_at, created_at, now. Returns the lease id, or no row. ``lazy_commit`` (PostgreSQL, our own
+    transaction): a lease is disposable, so its commit need not wait for the WAL flush (as the labeling
+    queue's, ``queue_sql.lease_insert_sql``); verdicts stay durable."""
     lease = table(ReviewLease)
+    returning = "id, set_config('synchronous_commit', 'off', true)" if lazy_commit else "id"
     return (
         f"INSERT INTO {lease} (project_id, item_id, user_id, expires_at, created_at) VALUES (%s, %s, %s, %s, %s) "
         f"ON CONFLICT (item_id) DO UPDATE SET user_id = excluded.user_id, expires_at = excluded.expires_at, "
         f"created_at = excluded.created_at WHERE {lease}.expires_at <= %s OR {lease}.user_id = excluded.user_id "
-        "RETURNING id"
+        f"RETURNING {returning}"
     )
 
 
@@ -156,6 +160,7 @@ def review_claim_next(
         return resumed
     expires_at = now + timedelta(seconds=settings.LEASE_SECONDS)
     lost: list[int] = []
+    upsert = _lease_upsert_sql(connection.vendor == "postgresql" and not connection.in_atomic_block)
     with transaction.atomic(), connection.cursor() as cursor:
         for _ in range(_MAX_CLAIM_ROUNDS):
             excluded = [*exclude_ids, *lost]
@@ -164,15 +169,15 @@ def review_claim_next(
             row = cursor.fetchone()
             if row is None:
                 return None
-            cursor.execute(_lease_upsert_sql(), [project.id, row[0], user.id, expires_at, now, now])
+            cursor.execute(upsert, [project.id, row[0], user.id, expires_at, now, now])
             leased = cursor.fetchone()
             if leased is None:  # another reviewer committed a lease on it after our snapshot
                 lost.append(row[0])
                 continue
             lease = ReviewLease(id=leased[0], project_id=project.id, item_id=row[0], user=user,
                                 expires_at=expires_at, created_at=now)
-            lease.item = Item.objects.get(id=row[0])
-            lease.item.project = project
+            meta = row[2]
+            lease.item = Item(id=row[0], project=project, text=row[1], meta=json.loads(meta) if isinstance(meta, str) else meta)
             return lease
     raise RuntimeError(f"review_claim_next lost {_MAX_CLAIM_ROUNDS} rounds in a row")
 
@@ -181,10 +186,10 @@ def _resume(*, project, user, reason, exclude_ids, now) -> ReviewLease | None:
     held = ReviewLease.objects.filter(
         project_id=project.id, user=user, expires_at__gt=now, item__excluded_reason=""
     ).exclude(item_id__in=exclude_ids)
-    open_candidates = ReviewCandidate.objects.filter(resolved_at__isnull=True)
+    open_candidates = ReviewCandidate.objects.filter(item_id=OuterRef("item_id"), resolved_at__isnull=True)
     if reason:
         open_candidates = open_candidates.filter(kind=reason)
-    held = held.filter(item_id__in=open_candidates.values("item_id"))
+    held = held.filter(Exists(open_candidates))
     lease = held.select_related("item").order_by("id").first()
     if lease is not None:
         lease.expires_at = db_datetime(lease.expires_at)

@@ -11,27 +11,17 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 
-from bench.common import REPO, Row, requires_postgres
+from bench.common import Row, gunicorn, p95, requires_postgres
 
 ITEMS = int(os.environ.get("BENCH_LABEL_ITEMS", "100000"))
 ITERATIONS = int(os.environ.get("BENCH_LABEL_ITERATIONS", "300"))  # per annotator
 WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "4"))
 # Extra gunicorn arguments, e.g. "--worker-class gthread --threads 4" (keep-alive connections).
 GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _seed(n_annotators: int):
@@ -102,10 +92,6 @@ def _measure(port: int, project_id: int, tokens: list[str]) -> tuple[list[float]
     return latencies, errors
 
 
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)
-
-
 def run() -> list[Row]:
     skipped = requires_postgres("labeling next+submit")
     if skipped:
@@ -119,42 +105,26 @@ def run() -> list[Row]:
 
     _admin, project, tokens = _seed(5)
     connection.close()
-    port = _free_port()
-    env = {**os.environ, "DJANGO_DEBUG": "false", "PYTHONPATH": f"{REPO / 'platform'}{os.pathsep}{REPO}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-         "--log-level", "warning", *GUNICORN_ARGS],
-        cwd=REPO, env=env,
-    )
     rows: list[Row] = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
-        _measure(port, project.id, tokens[4:5])  # warm-up: imports, connections, plans
-        for n in (1, 4):
-            latencies, errors = _measure(port, project.id, tokens[:n])
-            if errors:
-                rows.append(Row(f"next+submit, {n} annotator(s)", None, "ms", note=f"errors: {errors[:2]}"))
-                continue
-            median, p95 = statistics.median(latencies), _p95(latencies)
-            target = "<= 25" if n == 4 else ""
-            rows.append(Row(f"next+submit median, {n} annotator(s)", median, "ms", note=f"{len(latencies)} iterations"))
-            rows.append(Row(f"next+submit p95, {n} annotator(s)", p95, "ms", target, (p95 <= 25) if n == 4 else None,
-                            note=f"{ITEMS:,} items, gunicorn {WORKERS} workers; peers: 70-270 ms"))
+        with gunicorn(workers=WORKERS, extra_args=GUNICORN_ARGS) as port:
+            _measure(port, project.id, tokens[4:5])  # warm-up: imports, connections, plans
+            for n in (1, 4):
+                latencies, errors = _measure(port, project.id, tokens[:n])
+                if errors:
+                    rows.append(Row(f"next+submit, {n} annotator(s)", None, "ms", note=f"errors: {errors[:2]}"))
+                    continue
+                median, high = statistics.median(latencies), p95(latencies)
+                target = "<= 25" if n == 4 else ""
+                rows.append(Row(f"next+submit median, {n} annotator(s)", median, "ms",
+                                note=f"{len(latencies)} iterations"))
+                rows.append(Row(f"next+submit p95, {n} annotator(s)", high, "ms", target, (high <= 25) if n == 4 else None,
+                                note=f"{ITEMS:,} items, gunicorn {WORKERS} workers; peers: 70-270 ms"))
         doubled = (
             Annotation.objects.filter(project=project).values("item_id").annotate(n=Count("id")).filter(n__gt=1).count()
         )
         rows.append(Row("items handed to two people (k=1)", doubled, "items", "0", doubled == 0))
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
         Project.objects.filter(id=project.id).delete()
         User.objects.filter(username__startswith="bench-").delete()
     return rows

@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import statistics
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,3 +64,40 @@ def print_table(rows: list[Row]) -> None:
     for row in table:
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
         print(" | ".join(cells) + " | " + row[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)
+
+
+@contextmanager
+def gunicorn(*, workers: int = 4, extra_args: list[str] | None = None) -> Iterator[int]:
+    """The platform's WSGI app under gunicorn on a free loopback port (yielded), stopped on exit. Call
+    after closing this process's database connection: the workers open their own."""
+    port = free_port()
+    env = {**os.environ, "DJANGO_DEBUG": "false", "PYTHONPATH": f"{REPO / 'platform'}{os.pathsep}{REPO}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--log-level", "warning", *(extra_args or [])],
+        cwd=REPO, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
