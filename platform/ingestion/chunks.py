@@ -90,6 +90,20 @@ def _annotator(raw, field_name: str) -> tuple[str | None, str | None]:
     return name, None
 
 
+def _conflict_source(firsts: dict, digest: str, source: str, value: dict) -> str:
+    """The source a labelled row's annotation is stored by. A row that repeats a text with another label
+    than the first copy's is evidence, never a silent drop: its label becomes an annotation by
+    ``"<source>#2"`` (``#3``... for further distinct labels), which agreement counts and the review
+    queue shows as a disagreement. Repeats with the same label fold into the first (one annotation)."""
+    seen = firsts.setdefault((digest, source), [])
+    if value in seen:
+        index = seen.index(value)
+    else:
+        seen.append(value)
+        index = len(seen) - 1
+    return source if index == 0 else f"{source}#{index + 1}"[:200]
+
+
 def chunk_prepare(run: Run, chunk: Chunk) -> Prepared:
     """Pure: check labels, hash texts, fold rows that repeat a text. No database."""
     text_field, label_field, annotator_field = run.text_field, run.label_field, run.annotator_field
@@ -98,6 +112,7 @@ def chunk_prepare(run: Run, chunk: Chunk) -> Prepared:
     entries: dict[str, tuple[str, dict]] = {}
     wanted: list[tuple[str, str, dict]] = []
     pairs: set[tuple[str, str]] = set()
+    firsts: dict[tuple[str, str], list[dict]] = {}
     counts: dict[str, int] = {}
     repeats = 0
     sha256 = hashlib.sha256
@@ -118,6 +133,7 @@ def chunk_prepare(run: Run, chunk: Chunk) -> Prepared:
         else:
             entries[digest] = (text, {k: v for k, v in record.items() if k not in reserved} if len(record) > 1 else {})
         if value is not None:
+            source = _conflict_source(firsts, digest, source, value)
             wanted.append((digest, source, value))
             if (digest, source) not in pairs:  # annotations_import keeps the first value of a pair
                 pairs.add((digest, source))

@@ -237,3 +237,13 @@ def test_two_imports_run_in_one_outer_transaction_do_not_mix(project, write):
     job = run_import(other, write("b.txt", "b1\n"))
     assert job.created_count == 1
     assert list(Item.objects.filter(project=other).values_list("text", flat=True)) == ["b1"]
+
+
+@pytest.mark.django_db
+def test_a_repeated_text_with_another_label_becomes_an_annotation_not_a_silent_drop(project, write):
+    path = write("a.csv", "text,label\ngood film,positive\ngood film,negative\ngood film,positive\nbad film,negative\n")
+    job = run_import(project, path, label_field="label", label_source="gold")
+    assert (job.created_count, job.duplicate_count, job.annotation_count) == (2, 2, 3)
+    votes = sorted(Annotation.objects.filter(item__text="good film").values_list("source", "label"))
+    assert votes == [("gold", "positive"), ("gold#2", "negative")]
+    assert Item.objects.get(text="good film").annotation_count == 2
