@@ -431,8 +431,8 @@ class EvaluationSetApi(APIView):
 
         id = serializers.IntegerField()
         project = serializers.IntegerField()
-        from_version = serializers.IntegerField()
-        from_version_number = serializers.IntegerField()
+        from_version = serializers.IntegerField(allow_null=True, help_text="null once that version is deleted")
+        from_version_number = serializers.IntegerField(allow_null=True)
         split = serializers.CharField()
         revision = serializers.IntegerField(help_text="The latest revision (1 = as pinned).")
         revisions = RevisionSerializer(many=True)

@@ -40,7 +40,8 @@ class EvaluationSet(models.Model):
     of one of them makes a new revision (``RulerLabel``), named in the versions built after it."""
 
     project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="evaluation_set")
-    from_version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    # The version it was pinned from, for the record: the ruler lives on without it (its labels are here).
+    from_version = models.ForeignKey(DatasetVersion, null=True, on_delete=models.SET_NULL, related_name="+")
     split = models.CharField(max_length=8, default="test")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -46,7 +46,7 @@ def evaluation_set_view(*, project: Project) -> dict:
         "id": evaluation_set.id,
         "project": project.id,
         "from_version": evaluation_set.from_version_id,
-        "from_version_number": evaluation_set.from_version.number,
+        "from_version_number": evaluation_set.from_version.number if evaluation_set.from_version else None,
         "split": evaluation_set.split,
         "revision": max(revisions) if revisions else 1,
         "revisions": [revisions[r] for r in sorted(revisions)],

@@ -67,3 +67,12 @@ def test_a_project_pins_one_ruler_from_a_built_version(noisy_project):
     evaluation_set_pin(project=project, from_version=v1)
     with pytest.raises(Conflict):
         evaluation_set_pin(project=project, from_version=v1)
+
+
+def test_a_project_with_a_ruler_can_be_deleted(noisy_project):
+    from projects.models import Project
+
+    project, _, _ = noisy_project
+    evaluation_set_pin(project=project, from_version=build(project))
+    Project.objects.filter(id=project.id).delete()
+    assert not Project.objects.filter(id=project.id).exists()

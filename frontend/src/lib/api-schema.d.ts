@@ -1160,8 +1160,9 @@ export interface components {
         EvaluationSetOutput: {
             /** Format: date-time */
             created_at: string;
-            from_version: number;
-            from_version_number: number;
+            /** @description null once that version is deleted */
+            from_version: number | null;
+            from_version_number: number | null;
             id: number;
             items: components["schemas"]["EvaluationSetItem"][];
             items_count: number;

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('split', models.CharField(default='test', max_length=8)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('from_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='curation.datasetversion')),
+                ('from_version', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='curation.datasetversion')),
                 ('project', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='evaluation_set', to='projects.project')),
             ],
         ),
