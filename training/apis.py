@@ -59,6 +59,10 @@ class VersionHeadlineOutput(serializers.Serializer):
     fleiss_kappa = serializers.FloatField(allow_null=True)
     imbalance_ratio = serializers.FloatField(allow_null=True)
     mean_label_confidence = serializers.FloatField(allow_null=True)
+    duplicate_rate = serializers.FloatField(allow_null=True, help_text="cleaning's exact duplicates / items")
+    import_duplicate_rate = serializers.FloatField(allow_null=True, help_text="rows the imports found twice")
+    label_distribution = serializers.DictField(child=serializers.IntegerField(), allow_null=True,
+                                               help_text="label → items in the version")
 
 
 class RunVersionOutput(serializers.Serializer):

@@ -49,6 +49,9 @@ def version_headline(quality: dict | None) -> dict:
         "fleiss_kappa": pick("agreement", "fleiss_kappa"),
         "imbalance_ratio": pick("labels", "imbalance_ratio"),
         "mean_label_confidence": pick("consolidation", "mean"),
+        "duplicate_rate": pick("cleaning", "duplicate_rate"),
+        "import_duplicate_rate": pick("import_duplicates", "duplicate_rate"),
+        "label_distribution": pick("labels", "distribution"),
     }
 
 

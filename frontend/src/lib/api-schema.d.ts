@@ -2121,15 +2121,29 @@ export interface components {
         };
         /** @description The few quality figures shown beside a run's metrics (``selectors.version_headline``). */
         VersionHeadlineOutput: {
+            /**
+             * Format: double
+             * @description cleaning's exact duplicates / items
+             */
+            duplicate_rate: number | null;
             /** Format: double */
             estimated_noise_rate: number | null;
             /** Format: double */
             fleiss_kappa: number | null;
             /** Format: double */
             imbalance_ratio: number | null;
+            /**
+             * Format: double
+             * @description rows the imports found twice
+             */
+            import_duplicate_rate: number | null;
             items: number | null;
             /** Format: double */
             krippendorff_alpha: number | null;
+            /** @description label → items in the version */
+            label_distribution: {
+                [key: string]: number;
+            } | null;
             /** Format: double */
             mean_label_confidence: number | null;
             /** Format: double */

@@ -55,6 +55,21 @@ export type ItemDetail = Schemas["ItemDetailOutput"];
 export type Agreement = Schemas["ProjectAgreement"];
 export type AnnotatorFigures = Schemas["AnnotatorFiguresOutput"];
 
+// --- review -----------------------------------------------------------------------------------
+
+export type ReviewNext = Schemas["ReviewNextOutput"];
+export type ReviewNextInput = Schemas["ReviewNextInput"];
+export type ReviewReason = Schemas["ReasonOutput"];
+/** Why an item waits: disagreement, low_confidence, suspect, model_mistake or flagged. */
+export type ReasonKind = ReviewReason["kind"];
+export type ReviewQueue = Schemas["ReviewQueueOutput"];
+export type ReviewQueueCounts = Schemas["ReviewQueueCounts"];
+export type ReviewCandidate = Schemas["ReviewCandidate"];
+export type ReviewInput = Schemas["ReviewCreateInput"];
+export type Verdict = ReviewInput["verdict"];
+export type Review = Schemas["ReviewOutput"];
+export type Flag = Schemas["FlagOutput"];
+
 // --- versions ---------------------------------------------------------------------------------
 
 export type DatasetVersion = Schemas["VersionOutput"];
@@ -65,6 +80,10 @@ export type Consolidation = Schemas["ConsolidationEnum"];
 export type QualityReport = Schemas["QualityReportOutput"];
 export type QualityAgreement = Schemas["QualityAgreementOutput"];
 export type VersionDiff = Schemas["VersionDiffApiOutput"];
+export type DiffCause = Schemas["DiffItemOutput"]["cause"];
+export type DiffCauseDetail = Schemas["DiffItemOutput"]["cause_detail"];
+export type EvaluationSet = Schemas["EvaluationSetOutput"];
+export type EvaluationSetInput = Schemas["EvaluationSetInput"];
 
 // --- training ---------------------------------------------------------------------------------
 
@@ -76,3 +95,7 @@ export type RunMetrics = Schemas["RunMetricsOutput"];
 export type SplitMetrics = Schemas["SplitMetricsOutput"];
 export type LossPoint = Schemas["LossPointOutput"];
 export type Prediction = Schemas["PredictionListApiOutput"];
+export type VersionHeadline = Schemas["VersionHeadlineOutput"];
+export type RunCompare = Schemas["RunCompareOutput"];
+export type ProjectLoop = Schemas["ProjectLoopOutput"];
+export type LoopVersion = ProjectLoop["versions"][number];

@@ -1,5 +1,5 @@
 /** Training runs and their predictions (API.md, "Training"). */
-import type { Page, Prediction, RunInput, RunSummary, TrainingRun } from "../types";
+import type { Page, Prediction, ProjectLoop, RunCompare, RunInput, RunSummary, TrainingRun } from "../types";
 import { api } from "./client";
 
 export function runList(projectId: number | string): Promise<RunSummary[]> {
@@ -26,4 +26,14 @@ export async function predictionList(
 ): Promise<Prediction[]> {
   const query = { split: filters.split, correct: filters.correct, page_size: filters.pageSize };
   return (await api.get<Page<Prediction>>(`/runs/${runId}/predictions`, query)).results ?? [];
+}
+
+/** Two finished runs scored on the same items (the ruler when pinned): b - a, with its interval. */
+export function runCompare(a: number, b: number): Promise<RunCompare> {
+  return api.get<RunCompare>("/runs/compare", { a, b });
+}
+
+/** Each built version in order: its quality figures and its best finished run. */
+export function projectLoop(projectId: number | string): Promise<ProjectLoop> {
+  return api.get<ProjectLoop>(`/projects/${projectId}/loop`);
 }
