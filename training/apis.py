@@ -10,6 +10,7 @@ from dataclasses import fields
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -208,7 +209,9 @@ class RunCreateApi(APIView):
         },
     )
 
-    @extend_schema(request=InputSerializer, responses={202: RunOutput, **error_responses(409)})
+    parser_classes = [JSONParser]  # a multipart or form body is 415, never a default run
+
+    @extend_schema(request=InputSerializer, responses={202: RunOutput, **error_responses(409, 415)})
     def post(self, request, version_id: int):
         version = version_for_user(user=request.user, version_id=version_id, roles=CAN_MANAGE)
         if not isinstance(request.data, dict):
@@ -216,6 +219,15 @@ class RunCreateApi(APIView):
         # The engine validates every option by name and range (unknown ones included): no silent drop.
         run = services.run_create(version=version, config=dict(request.data), created_by=request.user)
         return Response(RunOutput(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RunRetryApi(APIView):
+    """Queue a failed run again (managers): a run whose worker crashed was reaped as failed."""
+
+    @extend_schema(request=None, responses={202: RunOutput, **error_responses(403, 409)})
+    def post(self, request, run_id: int):
+        run = run_for_user(user=request.user, run_id=run_id, roles=CAN_MANAGE)
+        return Response(RunOutput(services.run_retry(run=run)).data, status=status.HTTP_202_ACCEPTED)
 
 
 class RunListApi(APIView):

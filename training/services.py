@@ -20,11 +20,11 @@ from django.utils import timezone
 
 from annotation.review_services import review_candidates_replace
 from common.errors import Conflict, Invalid
-from common.jobs import job_cancel, job_claim, job_dispatch, job_fail, job_succeed, unexpected_error
+from common.jobs import job_cancel, job_claim, job_dispatch, job_fail, job_requeue, job_succeed, unexpected_error
 from common.models import JobStatus
 from curation.models import DatasetVersion
 from curation.selectors import version_snapshot_dir
-from projects.models import TaskType
+from projects.models import Project, TaskType
 from training import engine
 from training.models import Prediction, TrainingRun
 
@@ -54,14 +54,45 @@ def run_create(*, version: DatasetVersion, config: dict, created_by=None) -> Tra
         resolved = engine.RunConfig.from_options(config)
     except engine.ConfigError as exc:
         raise Invalid(f"The training config is not valid: {exc}", fields=exc.fields) from None
-    run = TrainingRun.objects.create(
-        project_id=version.project_id,
-        version=version,
-        model="transformer",
-        config=resolved.to_dict(),
-        created_by=created_by,
-    )
-    job_dispatch(run)
+    with transaction.atomic():
+        _check_queue_room(version.project_id)
+        run = TrainingRun.objects.create(
+            project_id=version.project_id,
+            version=version,
+            model="transformer",
+            config=resolved.to_dict(),
+            created_by=created_by,
+        )
+        job_dispatch(run)
+    return run
+
+
+def _check_queue_room(project_id: int) -> None:
+    """409 ``too_many_queued_runs`` when the project already has ``DATAMOAT_MAX_QUEUED_RUNS`` runs waiting
+    or training: a script (or a fuzzer) cannot fill the trainer's queue. Call inside the transaction
+    that queues the run; the project row lock serialises two such calls (PostgreSQL)."""
+    Project.objects.select_for_update().filter(id=project_id).values_list("id", flat=True).first()
+    limit = settings.DATAMOAT_MAX_QUEUED_RUNS
+    waiting = TrainingRun.objects.filter(project_id=project_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).count()
+    if waiting >= limit:
+        raise Conflict(
+            f"This project already has {waiting} runs queued or training (the limit is {limit}); wait for one to "
+            "finish or cancel one.",
+            code="too_many_queued_runs",
+        )
+
+
+def run_retry(*, run: TrainingRun) -> TrainingRun:
+    """Queue a failed run again (a crashed worker's run, reaped): its history starts over; a leftover
+    artifact folder is removed when it starts. 409 ``not_failed`` otherwise, or when the queue is full."""
+    with transaction.atomic():
+        _check_queue_room(run.project_id)
+        if not job_requeue(job=run):
+            run.refresh_from_db()
+            raise Conflict(f"Only a failed run can be run again; this one is {run.status}.", code="not_failed")
+        TrainingRun.objects.filter(id=run.id).update(history=[], metrics={}, device="", error="")
+        job_dispatch(run)
+    run.refresh_from_db()
     return run
 
 

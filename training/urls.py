@@ -9,5 +9,6 @@ urlpatterns: list = [
     path("runs/<int:run_id>", apis.RunDetailApi.as_view(), name="run"),
     path("projects/<int:project_id>/loop", apis.ProjectLoopApi.as_view(), name="project-loop"),
     path("runs/<int:run_id>/cancel", apis.RunCancelApi.as_view(), name="run-cancel"),
+    path("runs/<int:run_id>/retry", apis.RunRetryApi.as_view(), name="run-retry"),
     path("runs/<int:run_id>/predictions", apis.PredictionListApi.as_view(), name="run-predictions"),
 ]

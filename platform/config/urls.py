@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.api.errors import json_error
@@ -18,6 +19,7 @@ api_v1 = [
 ]
 
 
+@csrf_exempt  # an unknown POST path is a JSON 404, not Django's HTML CSRF page
 def api_not_found(request, *args, **kwargs):
     return json_error(404, f"No API endpoint at {request.path}.")
 

@@ -293,6 +293,9 @@ class VersionExportApi(APIView):
         parameters=[
             OpenApiParameter("format", str, enum=list(EXPORTERS), description="jsonl (default), csv or parquet"),
             OpenApiParameter("split", str, enum=list(EXPORT_SPLITS), description="all (default), train, val, test"),
+            OpenApiParameter("formulas", str, enum=["escape", "keep"], description=(
+                "csv only: escape (default) prefixes ' to cells starting with = + - @, tab or carriage return, "
+                "so spreadsheets do not run them; keep writes them verbatim (for machines)")),
         ],
         responses={(200, "application/octet-stream"): bytes, **error_responses(403, 409)},
     )
@@ -304,10 +307,15 @@ class VersionExportApi(APIView):
             raise Invalid(f"format must be one of {', '.join(EXPORTERS)}.", fields={"format": ["Unknown format."]})
         if split not in EXPORT_SPLITS:
             raise Invalid(f"split must be one of {', '.join(EXPORT_SPLITS)}.", fields={"split": ["Unknown split."]})
+        formulas = request.query_params.get("formulas", "escape")
+        if formulas not in ("escape", "keep"):
+            raise Invalid("formulas must be escape or keep.", fields={"formulas": ["Unknown."]})
         folder = _built_snapshot(version)
         batches = _export_batches(folder, None if split == "all" else split)
         if fmt == "parquet":
             chunks = EXPORTERS[fmt](batches, EXPORT_COLUMNS, schema=EXPORT_SCHEMA)
+        elif fmt == "csv":
+            chunks = EXPORTERS[fmt](batches, EXPORT_COLUMNS, formulas=formulas)
         else:
             chunks = EXPORTERS[fmt](batches, EXPORT_COLUMNS)
         response = StreamingHttpResponse(chunks, content_type=MEDIA_TYPES[fmt])

@@ -109,3 +109,28 @@ def test_outsider_cannot_export(client_for, outsider, version):
 
 def test_anonymous_cannot_export(client_for, version):
     assert _export(client_for(), version).status_code == 401
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised_unless_asked_to_keep_them(client_for, project, manager):
+    from tests import factories
+    from tests.versions_tests.conftest import votes
+
+    texts = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\tTAB",
+             "a plain review"]
+    items = factories.make_items(project, texts)
+    votes(items, ["positive"] * len(items))
+    version = build(project, split={"train": 1.0, "val": 0.0, "test": 0.0})
+    safe = {r["id"]: r["text"] for r in _parse("csv", _export(client_for(manager), version, format="csv"))}
+    assert [safe[i.id] for i in items] == [f"'{t}" for t in texts[:5]] + ["a plain review"]
+    raw = {r["id"]: r["text"] for r in _parse("csv", _export(client_for(manager), version, format="csv", formulas="keep"))}
+    assert [raw[i.id] for i in items] == texts
+    assert _export(client_for(manager), version, format="csv", formulas="eval").status_code == 400
+
+
+def test_the_formula_rule_has_a_worked_example():
+    import doctest
+
+    import curation.exporters.delimited
+
+    result = doctest.testmod(curation.exporters.delimited)
+    assert result.attempted == 1 and result.failed == 0

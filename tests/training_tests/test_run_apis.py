@@ -71,8 +71,9 @@ def test_who_may_list_runs(request, client_for, project, version, role, expected
 
 
 def test_it_lists_runs_newest_first_in_keyset_pages_with_bounded_queries(
-    client_for, reviewer, project, version, make_version, django_assert_max_num_queries
+    client_for, reviewer, project, version, make_version, django_assert_max_num_queries, settings
 ):
+    settings.DATAMOAT_MAX_QUEUED_RUNS = 5
     other = make_version(project, rows=[(0, "another text", "positive", "train")])
     runs = [run_create(version=v, config={}) for v in (version, other, version, other, version)]
     client = client_for(reviewer)

@@ -636,6 +636,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Queue a failed run again (managers): a run whose worker crashed was reaped as failed. */
+        post: operations["runs_retry_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/compare": {
         parameters: {
             query?: never;
@@ -4886,6 +4903,63 @@ export interface operations {
             };
         };
     };
+    runs_retry_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
     runs_compare_retrieve: {
         parameters: {
             query: {
@@ -5147,6 +5221,8 @@ export interface operations {
             query?: {
                 /** @description jsonl (default), csv or parquet */
                 format?: "csv" | "jsonl" | "parquet";
+                /** @description csv only: escape (default) prefixes ' to cells starting with = + - @, tab or carriage return, so spreadsheets do not run them; keep writes them verbatim (for machines) */
+                formulas?: "escape" | "keep";
                 /** @description all (default), train, val, test */
                 split?: "all" | "test" | "train" | "val";
             };
@@ -5225,8 +5301,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["RunCreateApiInput"];
-                "application/x-www-form-urlencoded": components["schemas"]["RunCreateApiInput"];
-                "multipart/form-data": components["schemas"]["RunCreateApiInput"];
             };
         };
         responses: {

@@ -101,6 +101,8 @@ DATAMOAT_MAX_UPLOAD_BYTES = env_int("DATAMOAT_MAX_UPLOAD_BYTES", 2 * 1024**3, mi
 # A run's prediction that differs from the version's label with at least this confidence goes to the
 # review queue as a model mistake.
 DATAMOAT_MODEL_MISTAKE_CONFIDENCE = env_float("DATAMOAT_MODEL_MISTAKE_CONFIDENCE", 0.8, minimum=0.0, maximum=1.0)
+# Runs a project may have queued or training at once (more answer 409 too_many_queued_runs).
+DATAMOAT_MAX_QUEUED_RUNS = env_int("DATAMOAT_MAX_QUEUED_RUNS", 3, minimum=1)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("DATAMOAT_STATIC_ROOT", str(DATA_DIR / "static")))

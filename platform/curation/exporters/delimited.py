@@ -11,6 +11,8 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from .batches import Batch, batch_table
@@ -24,15 +26,41 @@ def _header(names: list[str]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def write_csv(batches: Iterable[Batch], columns: Sequence[str]) -> Iterator[bytes]:
+# OWASP's rule against CSV injection: a cell that starts with one of these is a formula to a
+# spreadsheet (=HYPERLINK(...), +cmd|..., @SUM(...)); a leading apostrophe makes it text again.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def neutralize_formulas(table: pa.Table) -> pa.Table:
+    """Every string cell that a spreadsheet would run as a formula gets a leading ``'``.
+
+    >>> neutralize_formulas(pa.table({"t": ["=1+2", "fine", "@SUM(A1)"]})).column("t").to_pylist()
+    ["'=1+2", 'fine', "'@SUM(A1)"]
+    """
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.match_substring_regex(column, FORMULA_START)
+            column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def write_csv(batches: Iterable[Batch], columns: Sequence[str], *, formulas: str = "escape") -> Iterator[bytes]:
     """The header first (so an empty dataset is still a valid CSV with its columns), then one chunk per
-    batch. Null is an empty field; every string is quoted, so an empty text reads back as ``""``."""
+    batch. Null is an empty field; every string is quoted, so an empty text reads back as ``""``.
+    ``formulas="escape"`` (the default) neutralises cells a spreadsheet would run (``neutralize_formulas``);
+    ``"keep"`` writes them verbatim, for machines."""
+    if formulas not in ("escape", "keep"):
+        raise ValueError("formulas must be 'escape' or 'keep'")
     names = list(columns)
     yield _header(names)
     for batch in batches:
         table = batch_table(batch, names)
         if table.num_rows == 0:
             continue
+        if formulas == "escape":
+            table = neutralize_formulas(table)
         sink = io.BytesIO()
         pa_csv.write_csv(table, sink, _NO_HEADER)
         yield sink.getvalue()
