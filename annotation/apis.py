@@ -20,6 +20,7 @@ from common.api.pagination import keyset_page, paginated
 from common.api.schema import error_responses
 from common.api.serializers import FREE_OBJECT, json_field
 from common.errors import Invalid
+from common.rows import valid_pk
 from projects.access import item_for_user, project_for_user
 
 MAX_EXCLUDE = 100
@@ -47,6 +48,19 @@ def _meta_field() -> serializers.JSONField:
     return json_field({**FREE_OBJECT, "description": "The item's metadata: the import's other columns."})
 
 
+def _hidden_field() -> serializers.JSONField:
+    return json_field(
+        {**FREE_OBJECT, "description": "The import's hidden columns (hidden_fields): only for managers and admins."},
+        required=False,
+    )
+
+
+def _sees_hidden(project) -> bool:
+    """Hidden columns (ids, gold labels) are for managers and admins; reviewers and annotators never
+    get them, in any answer."""
+    return project.user_role in ("admin", Role.MANAGER)
+
+
 def _exclude_ids(request) -> list[int]:
     """``exclude`` from the JSON body (a list) or the query string (comma-separated ids)."""
     raw = request.data.get("exclude") if hasattr(request.data, "get") else None
@@ -56,9 +70,10 @@ def _exclude_ids(request) -> list[int]:
     if not isinstance(raw, list) or len(raw) > MAX_EXCLUDE:
         raise Invalid(f"exclude must be a list of at most {MAX_EXCLUDE} item ids.", fields={"exclude": ["Invalid."]})
     try:
-        return [int(i) for i in raw]
-    except (TypeError, ValueError):
+        ids = [int(i) for i in raw]
+    except (TypeError, ValueError, OverflowError):
         raise Invalid("exclude must hold item ids (integers).", fields={"exclude": ["Not an integer."]}) from None
+    return [i for i in ids if valid_pk(i) is not None]  # an id no item can have excludes nothing
 
 
 class ItemNextApi(APIView):
@@ -164,6 +179,7 @@ class ItemDetailApi(APIView):
         text = serializers.CharField()
         raw_text = serializers.CharField()
         meta = _meta_field()
+        hidden = _hidden_field()
         excluded_reason = serializers.CharField(allow_blank=True)
         annotation_count = serializers.IntegerField()
         annotations = AnnotationOutput(many=True)
@@ -172,7 +188,8 @@ class ItemDetailApi(APIView):
     @extend_schema(responses={200: OutputSerializer, **error_responses(403)})
     def get(self, request, item_id: int):
         item = item_for_user(user=request.user, item_id=item_id, roles=CAN_REVIEW)
-        return Response(self.OutputSerializer(selectors.item_detail(item=item)).data)
+        detail = selectors.item_detail(item=item, with_hidden=_sees_hidden(item.project))
+        return Response(self.OutputSerializer(detail).data)
 
 
 class ReviewCreateApi(APIView):
@@ -261,8 +278,14 @@ class ItemOutput(serializers.Serializer):
     text = serializers.CharField()
     raw_text = serializers.CharField()
     meta = _meta_field()
+    hidden = _hidden_field()
     excluded_reason = serializers.CharField(help_text="Why cleaning excluded the item; empty when included.")
     annotation_count = serializers.IntegerField()
+
+    def __init__(self, *args, with_hidden: bool = True, **kwargs):  # the schema declares it
+        super().__init__(*args, **kwargs)
+        if not with_hidden:
+            self.fields.pop("hidden")
 
 
 class ItemListApi(APIView):
@@ -282,4 +305,5 @@ class ItemListApi(APIView):
         items = selectors.item_list(
             project=project, search=params.get("search", ""), excluded=excluded, label=params.get("label", "")
         )
-        return keyset_page(request, items, lambda rows: ItemOutput(rows, many=True).data)
+        with_hidden = _sees_hidden(project)
+        return keyset_page(request, items, lambda rows: ItemOutput(rows, many=True, with_hidden=with_hidden).data)

@@ -287,3 +287,10 @@ def test_outsider_cannot_list_annotations(client_for, project, outsider):
 
 def test_anonymous_cannot_list_annotations(client_for, project):
     assert client_for().get(f"/api/v1/projects/{project.id}/annotations").status_code == 401
+
+
+def test_exclude_ids_no_item_can_have_are_ignored_not_a_500(client_for, project, items, annotator):
+    response = client_for(annotator).post(
+        f"/api/v1/projects/{project.id}/next", {"exclude": [-5, 0, 2**70, items[0].id]}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["item"]["id"] == items[1].id
