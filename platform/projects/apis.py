@@ -18,7 +18,8 @@ class ProjectOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = ["id", "name", "task_type", "labels", "guidelines", "annotations_per_item", "created_at", "role"]
+        fields = ["id", "name", "task_type", "labels", "guidelines", "annotations_per_item", "queue_order",
+                  "review_threshold", "created_at", "role"]
 
     def get_role(self, project) -> str | None:
         return getattr(project, "user_role", None)
@@ -62,6 +63,12 @@ class ProjectDetailApi(APIView):
         labels = serializers.ListField(child=serializers.CharField(max_length=200), min_length=1, required=False)
         guidelines = serializers.CharField(required=False, allow_blank=True)
         annotations_per_item = serializers.IntegerField(required=False, min_value=1, max_value=50)
+        queue_order = serializers.ChoiceField(choices=Project.QueueOrder.choices, required=False,
+                                              help_text="The order annotators get items in.")
+        review_threshold = serializers.FloatField(
+            required=False, min_value=0.0, max_value=1.0,
+            help_text="Items whose consolidation confidence is under this go to the review queue (low_confidence).",
+        )
 
     @extend_schema(responses=ProjectOutput)
     def get(self, request, project_id: int):

@@ -128,3 +128,14 @@ def test_items_filter_by_label_and_exclusion(client_for, project, manager):
     assert texts("label=positive") == ["alpha"]
     assert texts("excluded=true") == ["gamma"]
     assert texts("excluded=false") == ["alpha", "beta"]
+
+
+def test_managers_set_the_queue_order_and_the_review_threshold(client_for, project, manager, annotator):
+    url = f"/api/v1/projects/{project.id}"
+    body = client_for(manager).patch(url, {"queue_order": "random", "review_threshold": 0.75}, format="json").json()
+    assert (body["queue_order"], body["review_threshold"]) == ("random", 0.75)
+    project.refresh_from_db()
+    assert (project.queue_order, project.review_threshold) == ("random", 0.75)
+    bad = client_for(manager).patch(url, {"queue_order": "shortest"}, format="json")
+    assert bad.status_code == 400 and "queue_order" in bad.json()["error"]["fields"]
+    assert client_for(annotator).patch(url, {"queue_order": "random"}, format="json").status_code == 403

@@ -11,12 +11,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The browser: GET sets the CSRF cookie and says who is signed in; POST signs in; DELETE signs out. */
+        /**
+         * @description The browser: GET sets the CSRF cookie and says who is signed in; POST signs in (throttled per
+         *     address and per username: 429 with ``Retry-After``); DELETE signs out, ending the session on the
+         *     server, and revokes the token the request carries, if any.
+         */
         get: operations["auth_session_retrieve"];
         put?: never;
-        /** @description The browser: GET sets the CSRF cookie and says who is signed in; POST signs in; DELETE signs out. */
+        /**
+         * @description The browser: GET sets the CSRF cookie and says who is signed in; POST signs in (throttled per
+         *     address and per username: 429 with ``Retry-After``); DELETE signs out, ending the session on the
+         *     server, and revokes the token the request carries, if any.
+         */
         post: operations["auth_session_create"];
-        /** @description The browser: GET sets the CSRF cookie and says who is signed in; POST signs in; DELETE signs out. */
+        /**
+         * @description The browser: GET sets the CSRF cookie and says who is signed in; POST signs in (throttled per
+         *     address and per username: 429 with ``Retry-After``); DELETE signs out, ending the session on the
+         *     server, and revokes the token the request carries, if any.
+         */
         delete: operations["auth_session_destroy"];
         options?: never;
         head?: never;
@@ -32,9 +44,18 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Scripts: exchange a username and password for a token (``Authorization: Token <token>``). */
+        /**
+         * @description Scripts: POST exchanges a username and password for a new token (``Authorization: Token <key>``);
+         *     DELETE revokes the token the request carries. Sign-in attempts are throttled per address and per
+         *     username (429 with ``Retry-After``).
+         */
         post: operations["auth_token_create"];
-        delete?: never;
+        /**
+         * @description Scripts: POST exchanges a username and password for a new token (``Authorization: Token <key>``);
+         *     DELETE revokes the token the request carries. Sign-in attempts are throttled per address and per
+         *     username (429 with ``Retry-After``).
+         */
+        delete: operations["auth_token_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -691,6 +712,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{user_id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description A user's API tokens: site admins for anyone, everyone else for themselves. DELETE revokes them
+         *     all (a lost laptop, a leaked script).
+         */
+        get: operations["users_tokens_list"];
+        put?: never;
+        post?: never;
+        /**
+         * @description A user's API tokens: site admins for anyone, everyone else for themselves. DELETE revokes them
+         *     all (a lost laptop, a leaked script).
+         */
+        delete: operations["users_tokens_revoke_all"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description One of a user's tokens: DELETE revokes it (site admins for anyone, everyone else for themselves). */
+        delete: operations["users_tokens_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/versions/{version_id}": {
         parameters: {
             query?: never;
@@ -816,6 +878,12 @@ export interface components {
             user: components["schemas"]["UserOutput"] | null;
         };
         AuthTokenApiOutput: {
+            /**
+             * Format: date-time
+             * @description Null: it never expires.
+             */
+            expires_at: string | null;
+            /** @description The key: shown this once, never again. */
             token: string;
         };
         BestRunOutput: {
@@ -1219,6 +1287,8 @@ export interface components {
             file: string;
             /** @description One of csv, tsv, jsonl, json, parquet, txt, labelstudio, doccano. */
             format?: string;
+            /** @description Columns kept apart from meta: shown to managers (item detail, item list) and kept for exports, never sent to annotators (next) or reviewers' queue. Comma-separated, or the field repeated. */
+            hidden_fields?: string[];
             label_field?: string;
             label_source?: string;
             /** @default text */
@@ -1226,6 +1296,8 @@ export interface components {
         };
         ImportOptionsOutput: {
             annotator_field: string | null;
+            /** @description Columns kept in the items' hidden fields (managers, exports), never shown to annotators. */
+            hidden_fields?: string[];
             label_field: string | null;
             /** @description Only when the import named one. */
             label_source?: string;
@@ -1260,6 +1332,10 @@ export interface components {
             annotation_count: number;
             annotations: components["schemas"]["AnnotationOutput"][];
             excluded_reason: string;
+            /** @description The import's hidden columns (hidden_fields): only for managers and admins. */
+            hidden?: {
+                [key: string]: unknown;
+            };
             id: number;
             /** @description The item's metadata: the import's other columns. */
             meta: {
@@ -1282,6 +1358,10 @@ export interface components {
             annotation_count: number;
             /** @description Why cleaning excluded the item; empty when included. */
             excluded_reason: string;
+            /** @description The import's hidden columns (hidden_fields): only for managers and admins. */
+            hidden?: {
+                [key: string]: unknown;
+            };
             id: number;
             /** @description The item's metadata: the import's other columns. */
             meta: {
@@ -1467,6 +1547,14 @@ export interface components {
             next: string | null;
             results: components["schemas"]["RunSummaryOutput"][];
         };
+        PaginatedTokenOutputList: {
+            /**
+             * Format: uri
+             * @description The next page, or null on the last one.
+             */
+            next: string | null;
+            results: components["schemas"]["TokenOutput"][];
+        };
         PaginatedVersionSummaryOutputList: {
             /**
              * Format: uri
@@ -1516,6 +1604,18 @@ export interface components {
             guidelines?: string;
             labels?: string[];
             name?: string;
+            /**
+             * @description The order annotators get items in.
+             *
+             *     * `sequential` - Sequential
+             *     * `random` - Random
+             */
+            queue_order?: components["schemas"]["QueueOrderEnum"];
+            /**
+             * Format: double
+             * @description Items whose consolidation confidence is under this go to the review queue (low_confidence).
+             */
+            review_threshold?: number;
         };
         ProjectInput: {
             /** @default 1 */
@@ -1539,6 +1639,9 @@ export interface components {
             /** @description The label names, in order. */
             labels: string[];
             name: string;
+            queue_order?: components["schemas"]["QueueOrderEnum"];
+            /** Format: double */
+            review_threshold?: number;
             /** @description The caller's role: admin for site admins. */
             readonly role: string | null;
             task_type?: components["schemas"]["TaskTypeEnum"];
@@ -1739,6 +1842,12 @@ export interface components {
             };
             text: string;
         };
+        /**
+         * @description * `sequential` - Sequential
+         *     * `random` - Random
+         * @enum {string}
+         */
+        QueueOrderEnum: "sequential" | "random";
         ReasonOutput: {
             /** @description Why, by kind: suspect {given, suggested, self_confidence, rank, version}; model_mistake {run, predicted, given, confidence, split}; low_confidence {label, confidence, method, version}; disagreement {labels: {label: votes}}; flagged {flags: [{by, reason}], count}. */
             detail: {
@@ -2077,6 +2186,24 @@ export interface components {
          * @enum {string}
          */
         TaskTypeEnum: "classification" | "multilabel" | "spans";
+        /** @description A token as lists show it: never its key, which is shown once, when it is issued. */
+        TokenOutput: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Null: it never expires.
+             */
+            expires_at: string | null;
+            id: number;
+            /**
+             * Format: date-time
+             * @description Its last use, to within 5 minutes; null when never used.
+             */
+            last_used_at: string | null;
+            /** @description The key's first 8 characters, to tell tokens apart. */
+            prefix: string;
+        };
         TrainOptionsOutput: {
             batch_size: number;
             device: string;
@@ -2101,6 +2228,7 @@ export interface components {
             email?: string;
             /** @default false */
             is_admin?: boolean;
+            /** @description Checked by Django's password validators. */
             password: string;
             username: string;
         };
@@ -2109,6 +2237,10 @@ export interface components {
             id: number;
             is_admin: boolean;
             username: string;
+        };
+        UserTokenListApiRevoked: {
+            /** @description How many tokens were revoked. */
+            revoked: number;
         };
         /**
          * @description * `accept` - Accept
@@ -2328,6 +2460,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOutput"];
                 };
             };
+            /** @description Too many sign-in attempts from this address or for this username (code `throttled`); the `Retry-After` header says in how many seconds to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
         };
     };
     auth_session_destroy: {
@@ -2400,6 +2541,60 @@ export interface operations {
             };
             /** @description An unsupported format or media type. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Too many sign-in attempts from this address or for this username (code `throttled`); the `Retry-After` header says in how many seconds to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    auth_token_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5090,6 +5285,164 @@ export interface operations {
             };
             /** @description An unsupported format or media type. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    users_tokens_list: {
+        parameters: {
+            query?: {
+                /** @description The `next` link's cursor: the page after the previous one. */
+                cursor?: string;
+                /** @description Rows per page, 1 to 1000 (default 100). */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedTokenOutputList"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    users_tokens_revoke_all: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserTokenListApiRevoked"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    users_tokens_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
