@@ -232,7 +232,7 @@ def review_create(*, item: Item, reviewer: User, verdict: str, value=None, reaso
         items = Item.objects.filter(id=item.id)
         if verdict == Review.Verdict.EXCLUDE:
             items.filter(excluded_reason="").update(excluded_reason=f"{REVIEW_EXCLUDE_PREFIX}{reason}"[:200])
-        else:
+        elif item.excluded_reason.startswith(REVIEW_EXCLUDE_PREFIX):  # the caller fetched the item: no query
             items.filter(excluded_reason__startswith=REVIEW_EXCLUDE_PREFIX).update(excluded_reason="")
         if verdict == Review.Verdict.SEND_BACK:
             # One more annotation: its counter drops under k (the votes all stay; the queue never hands
