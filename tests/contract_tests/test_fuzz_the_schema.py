@@ -33,7 +33,7 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(live_server, tmp_path
          # Signing out and revoking tokens would revoke the fuzzer's own credentials half-way.
          "--exclude-path-regex", "/auth/|/tokens", "--seed", "1",
          "--request-timeout", "20", "--suppress-health-check", "all", "--no-color"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,  # its .schemathesis/ cache goes there
     )
     tail = (done.stdout + done.stderr)[-6000:]
     assert done.returncode == 0, tail
