@@ -18,4 +18,5 @@ COPY --from=frontend /app/frontend/dist /app/frontend/dist
 # The manifest storage of production settings needs collected static files (the API docs' assets).
 RUN DJANGO_SECRET_KEY=collectstatic-only DATAMOAT_DATA_DIR=/tmp/build python manage.py collectstatic --no-input
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120"]
+# The web server as `make run` starts it: gunicorn's gthread workers within DATAMOAT_DB_MAX_CONNECTIONS.
+CMD ["python", "manage.py", "serve", "--no-worker", "--addr", "0.0.0.0:8000"]

@@ -48,7 +48,8 @@ migrate: setup
 demo: migrate
 	$(PY) manage.py demo_seed
 
-# The platform on the embedded default (SQLite + filesystem broker): web server, worker and beat.
+# The platform on the embedded default (SQLite + filesystem broker): web server (gunicorn), worker and
+# beat, and a training worker, each restarted with back-off if it dies (platform/common/management/commands/serve.py).
 run: demo
 	$(PY) manage.py serve
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -29,6 +29,7 @@ from annotation.models import Annotation, Flag, Review, ReviewCandidate, ReviewL
 from annotation.queue_sql import db_datetime, table
 from annotation.values import invalid_value, value_clean
 from common.errors import Invalid
+from common.rows import is_deadlock
 from projects.models import Item, Project
 
 Kind = ReviewCandidate.Kind
@@ -154,6 +155,18 @@ def review_claim_next(
         raise Invalid(f"reason must be one of {', '.join(Kind.values)}.", code="invalid_reason",
                       fields={"reason": ["Unknown."]})
     exclude_ids = [int(i) for i in exclude_ids]
+    for attempt in range(3):
+        try:
+            return _claim(project=project, user=user, reason=reason, exclude_ids=exclude_ids)
+        except OperationalError as exc:
+            # PostgreSQL broke a lock cycle by aborting this claim (seen once in a loaded CI run with four
+            # reviewers): nothing of it was written, so it is simply asked again.
+            if not is_deadlock(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _claim(*, project: Project, user: User, reason: str | None, exclude_ids: list[int]) -> ReviewLease | None:
     now = timezone.now()
     resumed = _resume(project=project, user=user, reason=reason, exclude_ids=exclude_ids, now=now)
     if resumed is not None:
@@ -223,6 +236,18 @@ def review_create(*, item: Item, reviewer: User, verdict: str, value=None, reaso
     reason = (reason or "").strip()[:500]
     if verdict == Review.Verdict.EXCLUDE and not reason:
         raise Invalid("Say why the item is excluded.", code="reason_required", fields={"reason": ["Required."]})
+    for attempt in range(3):
+        try:
+            return _review_write(item=item, reviewer=reviewer, verdict=verdict, value=value, label=label,
+                                 reason=reason)
+        except OperationalError as exc:  # a lock cycle broken by PostgreSQL: nothing was written
+            if not is_deadlock(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _review_write(*, item: Item, reviewer: User, verdict: str, value, label: str, reason: str) -> Review:
+    project = item.project
     now = timezone.now()
     with transaction.atomic():
         review = Review.objects.create(

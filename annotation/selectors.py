@@ -65,17 +65,20 @@ def annotation_row(annotation: Annotation) -> dict:
     }
 
 
-def item_detail(*, item: Item) -> dict:
+def item_detail(*, item: Item, with_hidden: bool = False) -> dict:
     """The item with every annotation (annotator username or source name, lead time) and its reviews,
-    oldest first. Three queries whatever the number of annotations."""
+    oldest first. Three queries whatever the number of annotations. ``hidden`` (the import's hidden
+    columns) only ``with_hidden``: the caller decides who may see them (managers)."""
     annotations = Annotation.objects.filter(item_id=item.id).select_related("annotator").order_by("id")
     reviews = Review.objects.filter(item_id=item.id).select_related("reviewer").order_by("id")
+    hidden = {"hidden": item.hidden} if with_hidden else {}
     return {
         "id": item.id,
         "project_id": item.project_id,
         "text": item.text,
         "raw_text": item.raw_text,
         "meta": item.meta,
+        **hidden,
         "excluded_reason": item.excluded_reason,
         "annotation_count": item.annotation_count,
         "annotations": [annotation_row(a) for a in annotations],

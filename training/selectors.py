@@ -1,10 +1,13 @@
 """Reads for training runs."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.db.models import F, QuerySet
 
 from common.errors import Conflict, Invalid
 from common.models import JobStatus
+from common.storage import StorageError, folder_local
 from curation.models import DatasetVersion, EvaluationSet
 from curation.ruler import ruler_current
 from projects.models import Item, Project
@@ -12,6 +15,19 @@ from training.compare import compare
 from training.models import Prediction, TrainingRun
 
 PREDICTION_SPLITS = ("val", "test")
+
+
+def run_artifacts_dir(run: TrainingRun) -> Path:
+    """A local folder with a finished run's artifacts (weights, tokenizer, config, metrics, manifest):
+    on the filesystem storage the stored folder itself, else this machine's copy, downloaded on first
+    use and checked against the manifest's sha256 at each use. 409 ``no_artifacts`` when the run has
+    none, ``artifacts_unavailable`` when the storage does not hold them (whole)."""
+    if not run.artifacts_path:
+        raise Conflict(f"Run {run.id} has no artifacts (status: {run.status}).", code="no_artifacts")
+    try:
+        return folder_local(run.artifacts_path, verify=True)
+    except StorageError as exc:
+        raise Conflict(f"The artifacts of run {run.id} cannot be read: {exc}", code="artifacts_unavailable") from None
 
 
 def run_list(*, project: Project) -> QuerySet[TrainingRun]:

@@ -22,6 +22,7 @@ from annotation.review_services import review_candidates_replace
 from common.errors import Conflict, Invalid
 from common.jobs import job_cancel, job_claim, job_dispatch, job_fail, job_requeue, job_succeed, unexpected_error
 from common.models import JobStatus
+from common.storage import folder_delete, folder_manifest, folder_publish
 from curation.models import DatasetVersion
 from curation.selectors import version_snapshot_dir
 from projects.models import Project, TaskType
@@ -170,41 +171,66 @@ def run_execute(*, run_id: int) -> TrainingRun | None:
     if run is None:
         return None
     version = DatasetVersion.objects.get(id=run.version_id)
+    # The engine writes here; on the filesystem storage this IS the stored folder (publishing is a no-op).
     out_dir = Path(settings.ARTIFACT_DIR) / f"run_{run.id}"
     reporter = RowReporter(run)
     try:
         config = engine.RunConfig.from_options(run.config)
         if out_dir.exists():  # a leftover of an earlier attempt of this run
             shutil.rmtree(out_dir)
-        result = engine.run(version_snapshot_dir(version), out_dir, config, reporter)
+        snapshot_dir = version_snapshot_dir(version)  # a remote storage: this machine's checked copy
+        result = engine.run(snapshot_dir, out_dir, config, reporter)
     except engine.TrainingCancelled:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        _discard_artifacts(run, out_dir)
         run.refresh_from_db()
         return run
-    except (engine.SnapshotError, engine.ConfigError) as exc:
+    except (engine.SnapshotError, engine.ConfigError, Conflict) as exc:
         return _fail(run, out_dir, f"Training could not start: {exc}")
     except Exception as exc:  # any engine failure ends the run with a message, never a stuck row
         logger.exception("training run %s failed", run.id)
         return _fail(run, out_dir, unexpected_error("The training run", exc))
+    key = artifacts_key(run.id)
     try:
-        _store_result(run, result, out_dir, reporter)
+        reporter.beat()
+        folder_manifest(out_dir, run=run.id)  # checksums, so any machine can check its copy
+        folder_publish(out_dir, key)
+    except Exception as exc:
+        logger.exception("storing the artifacts of training run %s failed", run.id)
+        return _fail(run, out_dir, f"Training finished but its artifacts could not be stored: {exc}")
+    try:
+        _store_result(run, result, key, reporter)
     except Exception as exc:  # e.g. an item of the snapshot deleted with its project meanwhile
         logger.exception("storing the results of training run %s failed", run.id)
         return _fail(run, out_dir, f"Training finished but its results could not be stored: {exc}")
     run.refresh_from_db()
     if run.status != JobStatus.SUCCEEDED:  # cancelled while saving: the predictions rolled back
-        shutil.rmtree(out_dir, ignore_errors=True)
+        _discard_artifacts(run, out_dir)
     return run
 
 
-def _fail(run: TrainingRun, out_dir: Path, message: str) -> TrainingRun:
+def artifacts_key(run_id: int) -> str:
+    """The storage key of a run's artifacts folder (``common.storage``); read it with
+    ``training.selectors.run_artifacts_dir``."""
+    return f"artifacts/run_{run_id}"
+
+
+def _discard_artifacts(run: TrainingRun, out_dir: Path) -> None:
+    """Remove the run's artifacts: the local folder and whatever was stored under its key."""
     shutil.rmtree(out_dir, ignore_errors=True)
+    try:
+        folder_delete(artifacts_key(run.id))
+    except Exception:  # the storage is unreachable: the row does not point at them anyway
+        logger.warning("the stored artifacts of training run %s could not be removed", run.id, exc_info=True)
+
+
+def _fail(run: TrainingRun, out_dir: Path, message: str) -> TrainingRun:
+    _discard_artifacts(run, out_dir)
     job_fail(job=run, error=message)
     run.refresh_from_db()
     return run
 
 
-def _store_result(run: TrainingRun, result: engine.RunResult, out_dir: Path, reporter: RowReporter) -> None:
+def _store_result(run: TrainingRun, result: engine.RunResult, artifacts: str, reporter: RowReporter) -> None:
     """Predictions and the succeeded row in one transaction: all of them or none.
 
     The heartbeat is fresh (committed) when the transaction opens, and beats after each batch of
@@ -236,7 +262,7 @@ def _store_result(run: TrainingRun, result: engine.RunResult, out_dir: Path, rep
             metrics=metrics,
             device=result.device,
             history=result.history,
-            artifacts_path=str(out_dir),
+            artifacts_path=artifacts,
             progress_done=result.total_steps,
             progress_total=result.total_steps,
         )

@@ -1,23 +1,84 @@
+"""Users and their API tokens: creation (passwords checked by Django's validators), issue, revocation."""
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-from rest_framework.authtoken.models import Token
+import hashlib
+import secrets
+from datetime import timedelta
 
-from accounts.models import User
-from common.errors import Conflict
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Token, User
+from common.errors import Conflict, Invalid
+
+# Tokens a user may hold at once; issuing one more deletes the oldest beyond it (a script that signs in
+# on every run must not grow the table without bound).
+MAX_TOKENS_PER_USER = 100
+
+
+def password_check(*, password: str, user: User) -> None:
+    """Django's validators (AUTH_PASSWORD_VALIDATORS) against ``user``'s username and email: raises
+    Invalid naming the ``password`` field with every reason. Call wherever a password is set."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise Invalid(
+            "password: " + " ".join(exc.messages), code="weak_password", fields={"password": list(exc.messages)}
+        ) from None
 
 
 def user_create(*, username: str, password: str, email: str = "", is_admin: bool = False) -> User:
+    user = User(username=username, email=email, is_admin=is_admin, is_staff=is_admin)
+    password_check(password=password, user=user)
+    user.set_password(password)
     try:
         with transaction.atomic():
-            user = User(username=username, email=email, is_admin=is_admin, is_staff=is_admin)
-            user.set_password(password)
             user.save()
     except IntegrityError:
         raise Conflict(f"The username {username!r} is taken.", code="username_taken") from None
     return user
 
 
+def token_digest(key: str) -> str:
+    """What is stored of a key, and what authentication looks it up by."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def token_create(*, user: User) -> tuple[Token, str]:
+    """A new token for ``user`` and its key, which exists only in this answer (the row keeps a digest).
+    Drops the user's expired tokens and any beyond MAX_TOKENS_PER_USER, oldest first."""
+    key = secrets.token_hex(20)  # 160 bits, 40 characters: the shape of DRF's keys
+    now = timezone.now()
+    hours = settings.DATAMOAT_TOKEN_TTL_HOURS
+    with transaction.atomic():
+        Token.objects.filter(user=user, expires_at__lte=now).delete()
+        token = Token.objects.create(
+            digest=token_digest(key),
+            prefix=key[: Token.PREFIX_LENGTH],
+            user=user,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours) if hours else None,
+        )
+        surplus = list(Token.objects.filter(user=user).order_by("-id").values_list("id", flat=True)[MAX_TOKENS_PER_USER:])
+        if surplus:
+            Token.objects.filter(id__in=surplus).delete()
+    return token, key
+
+
 def token_for(*, user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    """The key of a new token for ``user`` (what ``POST /auth/token`` answers)."""
+    return token_create(user=user)[1]
+
+
+def token_revoke(*, token: Token) -> None:
+    """The token stops working at once: the next request with its key is a 401."""
+    Token.objects.filter(pk=token.pk).delete()
+
+
+def tokens_revoke(*, user: User) -> int:
+    """Revoke every token of ``user``; returns how many there were."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted

@@ -7,4 +7,6 @@ urlpatterns = [
     path("auth/session", apis.AuthSessionApi.as_view(), name="auth-session"),
     path("me", apis.MeApi.as_view(), name="me"),
     path("users", apis.UserCreateApi.as_view(), name="users"),
+    path("users/<int:user_id>/tokens", apis.UserTokenListApi.as_view(), name="user-tokens"),
+    path("users/<int:user_id>/tokens/<int:token_id>", apis.UserTokenDetailApi.as_view(), name="user-token"),
 ]

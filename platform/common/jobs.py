@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from common.models import FINISHED_STATUSES, Job, JobStatus
 
@@ -133,20 +134,65 @@ def job_models() -> list[type[Job]]:
     return [m for m in apps.get_models() if issubclass(m, Job)]
 
 
+_REAPED_ERROR = "The worker stopped reporting (crashed or killed); the job can be run again."
+
+
 def jobs_reap_stale(*, stale_after: timedelta | None = None) -> int:
-    """Fail running jobs whose heartbeat is older than the threshold. Returns how many were failed."""
-    stale_after = stale_after or timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
+    """Fail running jobs whose heartbeat is older than the threshold. Returns how many were failed.
+
+    A Job model whose ``REAP_UNDO`` names a function (imports: all or nothing; a dotted path, as
+    ``TASK_NAME`` names a task, so common imports no app) has it called as ``undo(job=job)`` for each
+    reaped job inside the transaction that fails it, with the job's row locked and still stale: what
+    the dead worker committed goes with the job's move to failed, or neither happens. Its worker, should
+    it be alive after all, commits nothing more (it checks the row in each transaction). An undo that
+    raises is logged and the job is failed anyway, saying so (its retry then undoes first). Such a model
+    may name ``REAP_UNDO_CANCELLED`` too, called as ``undo(job=job)`` for each cancelled job whose
+    heartbeat went stale (cancelled while running, its worker dead before it could undo; the undo
+    clears the heartbeat, so it runs once)."""
+    if stale_after is None:  # not ``or``: timedelta(0) is falsy, and means "any heartbeat before now"
+        stale_after = timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
     cutoff = timezone.now() - stale_after
+    stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
     reaped = 0
     for model in job_models():
-        reaped += model.objects.filter(
-            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True), status=JobStatus.RUNNING
-        ).update(
+        running = model.objects.filter(stale, status=JobStatus.RUNNING)
+        undo_path = getattr(model, "REAP_UNDO", None)
+        if undo_path is None:
+            reaped += running.update(status=JobStatus.FAILED, finished_at=timezone.now(), error=_REAPED_ERROR)
+            continue
+        undo = import_string(undo_path)
+        for job_id in list(running.values_list("id", flat=True)[:1000]):
+            reaped += _reap_with_undo(model, running, job_id, undo)
+        undo_cancelled_path = getattr(model, "REAP_UNDO_CANCELLED", None)
+        if undo_cancelled_path is not None:
+            # Cancelled while running: the worker undoes on noticing, and clears the heartbeat; one
+            # still beating long after was cancelled as its worker died.
+            undo_cancelled = import_string(undo_cancelled_path)
+            for job in model.objects.filter(status=JobStatus.CANCELLED, heartbeat_at__lt=cutoff)[:1000]:
+                try:
+                    undo_cancelled(job=job)
+                except Exception:
+                    logger.exception("undoing cancelled job %s #%s failed", model.__name__, job.id)
+    return reaped
+
+
+def _reap_with_undo(model: type[Job], running, job_id: int, undo) -> int:
+    try:
+        with transaction.atomic():
+            job = running.select_for_update().filter(id=job_id).first()
+            if job is None:  # it beat its heart or finished meanwhile
+                return 0
+            undo(job=job)
+            return running.filter(id=job_id).update(
+                status=JobStatus.FAILED, finished_at=timezone.now(), error=_REAPED_ERROR
+            )
+    except Exception:
+        logger.exception("undoing reaped job %s #%s failed", model.__name__, job_id)
+        return running.filter(id=job_id).update(
             status=JobStatus.FAILED,
             finished_at=timezone.now(),
-            error="The worker stopped reporting (crashed or killed); the job can be run again.",
+            error=f"{_REAPED_ERROR} Undoing what it had written failed too (logged); running it again undoes it first.",
         )
-    return reaped
 
 
 def jobs_redispatch_queued(*, older_than: timedelta | None = None, send=None) -> int:

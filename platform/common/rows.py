@@ -56,3 +56,9 @@ def valid_pk(value) -> int | None:
     except (ValueError, TypeError):
         return None
     return value if 0 < value < 2**63 else None
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """PostgreSQL aborted our transaction to break a deadlock (SQLSTATE 40P01): safe to run it again."""
+    cause = getattr(exc, "__cause__", None)
+    return getattr(cause, "sqlstate", None) == "40P01" or getattr(getattr(cause, "diag", None), "sqlstate", None) == "40P01"

@@ -6,18 +6,42 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import QuerySet
 
-from common.errors import NotFound
+from common.errors import Conflict, NotFound
+from common.storage import StorageError, folder_local
 from curation.models import DatasetVersion, EvaluationSet, RulerLabel
 from projects.models import Item, Project
 
 
 def version_snapshot_dir(version: DatasetVersion) -> Path:
-    """The folder of the version's snapshot (it exists only once the build succeeded)."""
-    path = Path(version.snapshot_path)
-    return path if path.is_absolute() else Path(settings.SNAPSHOT_DIR) / path
+    """A local folder with the version's snapshot (it exists only once the build succeeded).
+
+    ``snapshot_path`` holds the snapshot's storage key (``common.storage``): on the filesystem storage
+    the folder is the stored one itself; on a remote storage it is this machine's copy, downloaded on
+    first use and checked against the manifest at each use (sizes and sha256), fetched again when it
+    is missing or damaged. 409 ``snapshot_unavailable`` when the storage does not hold it (whole) or
+    cannot be reached. An absolute path there is a version built before the storage API."""
+    stored = version.snapshot_path
+    if not stored.startswith(SNAPSHOT_AREA + "/"):
+        path = Path(stored)
+        return path if path.is_absolute() else Path(settings.SNAPSHOT_DIR) / path
+    try:
+        return folder_local(stored, verify=True)
+    except StorageError as exc:
+        raise Conflict(f"The snapshot of version {version.number} cannot be read: {exc}",
+                       code="snapshot_unavailable") from None
+
+
+SNAPSHOT_AREA = "snapshots"
+
+
+def snapshot_key(*, project_id: int, number: int) -> str:
+    """The storage key of a version's snapshot folder."""
+    return f"{SNAPSHOT_AREA}/project_{project_id}/v{number}"
 
 
 def snapshot_dir_for(*, project_id: int, number: int) -> Path:
+    """The local folder a build writes the snapshot to: on the filesystem storage the stored folder
+    itself (publishing it is then a no-op), else a working folder that publishing uploads."""
     return Path(settings.SNAPSHOT_DIR) / f"project_{project_id}" / f"v{number}"
 
 

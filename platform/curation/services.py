@@ -29,14 +29,15 @@ from annotation.votes import labelled_votes, review_verdicts
 from cleaning.selectors import cleaning_figures
 from common.errors import Conflict, Invalid
 from common.jobs import job_claim, job_dispatch, job_fail_unexpected, job_progress, job_succeed
+from common.storage import folder_delete, folder_publish, is_local
 from curation.models import Consolidation, DatasetVersion
 from curation.noise import estimate_label_noise
 from curation.quality import ReportCancelled, quality_report
 from curation.ruler import Ruler, ruler_for_build
-from curation.selectors import snapshot_dir_for
+from curation.selectors import snapshot_dir_for, snapshot_key
 from curation.snapshot import SnapshotWriter, snapshot_table
 from curation.splits import SplitAssigner, SplitError, split_validate
-from ingestion.selectors import import_duplicates
+from ingestion.selectors import import_duplicates, import_unfinished
 from projects.models import Item, Project, TaskType
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,9 @@ def version_create(
     created_by: User | None = None,
 ) -> DatasetVersion:
     """A queued version with the project's next number; its build is dispatched when the transaction
-    commits. Raises Invalid (400) for an unknown consolidation or fractions that do not sum to 1."""
+    commits. Raises Invalid (400) for an unknown consolidation or fractions that do not sum to 1, and
+    Conflict (409 ``import_in_progress``) while an import of the project is queued or running: its items
+    may be half there (an import is all or nothing only once it has finished)."""
     if consolidation not in Consolidation.values:
         raise Invalid(
             f"consolidation must be one of {', '.join(Consolidation.values)}.",
@@ -73,6 +76,13 @@ def version_create(
         raise Invalid(
             "Versions are built for single-label classification projects only, for now.",
             code="unsupported_task_type",
+        )
+    unfinished = import_unfinished(project_id=project.id)
+    if unfinished is not None:
+        raise Conflict(
+            f"The import of {unfinished.file_name!r} (#{unfinished.id}) is still {unfinished.status}; build the "
+            "version once it has finished.",
+            code="import_in_progress",
         )
 
     version = None
@@ -257,6 +267,15 @@ def _feed_review_queue(version: DatasetVersion, found: _Labels, suspects: list[d
     }
 
 
+def _discard_snapshot(final_dir, key: str) -> None:
+    """Remove a snapshot that will not be a version's: the local folder and whatever was stored."""
+    shutil.rmtree(final_dir, ignore_errors=True)
+    try:
+        folder_delete(key)
+    except Exception:  # the storage is unreachable: a folder without manifest is no snapshot anyway
+        logger.warning("the stored snapshot %s could not be removed", key, exc_info=True)
+
+
 def _build(version: DatasetVersion) -> None:
     project = version.project
     labels = [str(label) for label in project.labels]
@@ -292,10 +311,18 @@ def _build(version: DatasetVersion) -> None:
                 "seed": version.seed,
             }
         )
+    key = snapshot_key(project_id=project.id, number=version.number)
+    try:
+        if not is_local():  # the filesystem storage has nothing to do: the build wrote in place
+            _phase(version, "publish", done)
+        folder_publish(final_dir, key)
+    except BaseException:
+        _discard_snapshot(final_dir, key)
+        raise
     with transaction.atomic():
         succeeded = job_succeed(
             job=version,
-            snapshot_path=str(final_dir),
+            snapshot_path=key,
             content_hash=manifest["content_hash"],
             counts=manifest["counts"],
             quality=quality,
@@ -306,5 +333,5 @@ def _build(version: DatasetVersion) -> None:
             _feed_review_queue(version, found, suspects, project.review_threshold)
     if not succeeded:
         # Cancelled while the manifest was written: the version is not built, so neither is its snapshot.
-        shutil.rmtree(final_dir, ignore_errors=True)
+        _discard_snapshot(final_dir, key)
         raise _Cancelled

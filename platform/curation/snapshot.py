@@ -11,6 +11,10 @@ The writer fills a temporary sibling folder, checksums the data file, writes the
 renames the folder into place in one ``os.replace``. A folder without a manifest is not a snapshot:
 ``snapshot_open`` refuses it, and a failed build leaves no folder behind.
 
+Where the finished folder is kept is ``common.storage``'s business: ``curation.services`` publishes it
+under the key ``snapshots/project_<id>/v<n>`` (on the filesystem default the folder written here IS the
+stored one), and readers get a local folder from ``curation.selectors.version_snapshot_dir``.
+
 ``content_hash`` is sha256 over the rows ``(item_id, text, label, split)`` in item_id order, each row
 serialised as one JSON array and a newline, so the same data gives the same hash in every build (it
 does not depend on Parquet's bytes, compression or row-group sizes).

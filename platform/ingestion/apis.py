@@ -23,6 +23,10 @@ class ImportOptionsOutput(serializers.Serializer):
     label_field = serializers.CharField(allow_null=True)
     annotator_field = serializers.CharField(allow_null=True)
     label_source = serializers.CharField(required=False, help_text="Only when the import named one.")
+    hidden_fields = serializers.ListField(
+        child=serializers.CharField(), required=False,
+        help_text="Columns kept in the items' hidden fields (managers, exports), never shown to annotators.",
+    )
 
 
 class RowErrorOutput(serializers.Serializer):
@@ -65,6 +69,15 @@ class ImportListCreateApi(APIView):
         label_field = serializers.CharField(required=False, allow_blank=True, max_length=200)
         annotator_field = serializers.CharField(required=False, allow_blank=True, max_length=200)
         label_source = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        hidden_fields = serializers.ListField(
+            child=serializers.CharField(allow_blank=True, max_length=2000),
+            required=False,
+            max_length=services.MAX_HIDDEN_FIELDS,
+            help_text=(
+                "Columns kept apart from meta: shown to managers (item detail, item list) and kept for exports, "
+                "never sent to annotators (next) or reviewers' queue. Comma-separated, or the field repeated."
+            ),
+        )
 
     @extend_schema(
         request={"multipart/form-data": InputSerializer}, responses={202: ImportOutput, **error_responses(413, 415)}
@@ -85,6 +98,7 @@ class ImportListCreateApi(APIView):
             label_field=values.get("label_field") or None,
             annotator_field=values.get("annotator_field") or None,
             label_source=values.get("label_source") or None,
+            hidden_fields=values.get("hidden_fields") or None,
             created_by=request.user,
         )
         return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)

@@ -3,6 +3,13 @@ and on PostgreSQL the chunk's COPY rows) runs in a reader thread ahead of ``chun
 database), so parsing the next chunk overlaps the database's work on this one. Measured on 100k short
 texts: the main thread waits on the database for about 90% of an import; what it waits for is the
 item table's indexes and foreign-key checks (see ``ingestion.inserts``).
+
+A chunk commits only while its attempt still owns the job: its last statement, the one UPDATE of the
+job's counters, progress and heartbeat, is conditional on the job running with this attempt's number.
+When the reaper failed the job meanwhile (and undid it, holding the job row's lock, which the UPDATE
+waits for), a user cancelled it (the worker then undoes it), or a retry claimed it again (a retry
+undoes first), the UPDATE touches nothing and the chunk rolls back: nothing of this attempt comes in
+after the undo.
 """
 from __future__ import annotations
 
@@ -15,14 +22,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Max
+from django.utils import timezone
 
 from annotation.imported import annotations_import
+from common.models import JobStatus
 from ingestion.inserts import copy_payload, existing_items, items_insert_new
 from ingestion.labels import LabelParser
 from ingestion.models import ImportedAnnotation, ImportJob
 from ingestion.readers import Chunk, RowError
-from projects.models import Item, Project
+from projects.models import Project
 
 MAX_ROW_ERRORS = 1000
 
@@ -37,20 +45,21 @@ class Run:
     source: str | None  # the source of label_field labels (without annotator_field)
     labels: LabelParser
     copy: bool  # PostgreSQL: chunk_prepare also encodes the chunk for COPY
-    watermark: int  # items of this job with an id up to here were inserted by an earlier attempt
+    hidden: frozenset[str] = frozenset()  # columns kept in Item.hidden, never shown to annotators
+    total: int = 0  # the survey's row estimate, the progress bar's total
     created: int = 0
     duplicates: int = 0
     annotations: int = 0
     skipped: int = 0
     done: int = 0
     row_errors: list[dict] = field(default_factory=list)
-    earlier_attempt_seen: set[str] = field(default_factory=set)
     preexisting_seen: set[str] = field(default_factory=set)
 
 
 @dataclass
 class Prepared:
-    entries: dict[str, tuple[str, dict]]  # content hash → (text, meta), first occurrence in the chunk
+    # content hash → (text, meta, hidden), first occurrence in the chunk
+    entries: dict[str, tuple[str, dict, dict]]
     wanted: list[tuple[str, str, dict]]  # (content hash, source, annotation value)
     errors: list[RowError]
     repeats: int  # rows whose text already came earlier in the chunk
@@ -59,13 +68,10 @@ class Prepared:
     payload: bytes | None  # the entries as COPY rows (PostgreSQL), built in the reader thread
 
 
-def run_start(job: ImportJob) -> Run:
+def run_start(job: ImportJob, *, total: int = 0) -> Run:
     project = Project.objects.get(id=job.project_id)
     options = job.options
     label_field = options.get("label_field")
-    watermark = 0
-    if job.attempts > 1:
-        watermark = Item.objects.filter(project_id=project.id).aggregate(top=Max("id"))["top"] or 0
     return Run(
         job=job,
         project=project,
@@ -75,7 +81,8 @@ def run_start(job: ImportJob) -> Run:
         source=options.get("label_source") or label_field,
         labels=LabelParser(task_type=project.task_type, labels=project.labels),
         copy=connection.vendor == "postgresql",
-        watermark=watermark,
+        hidden=frozenset(options.get("hidden_fields") or ()),
+        total=total,
     )
 
 
@@ -106,10 +113,10 @@ def _conflict_source(firsts: dict, digest: str, source: str, value: dict) -> str
 
 def chunk_prepare(run: Run, chunk: Chunk) -> Prepared:
     """Pure: check labels, hash texts, fold rows that repeat a text. No database."""
-    text_field, label_field, annotator_field = run.text_field, run.label_field, run.annotator_field
+    text_field, label_field, annotator_field, hidden = run.text_field, run.label_field, run.annotator_field, run.hidden
     reserved = {text_field, label_field, annotator_field}
     errors = list(chunk.errors)
-    entries: dict[str, tuple[str, dict]] = {}
+    entries: dict[str, tuple[str, dict, dict]] = {}
     wanted: list[tuple[str, str, dict]] = []
     pairs: set[tuple[str, str]] = set()
     firsts: dict[tuple[str, str], list[dict]] = {}
@@ -130,8 +137,16 @@ def chunk_prepare(run: Run, chunk: Chunk) -> Prepared:
         digest = sha256(text.encode()).hexdigest()  # == projects.services.content_hash(text)
         if digest in entries:
             repeats += 1
+        elif len(record) == 1:
+            entries[digest] = (text, {}, {})
+        elif not hidden:
+            entries[digest] = (text, {k: v for k, v in record.items() if k not in reserved}, {})
         else:
-            entries[digest] = (text, {k: v for k, v in record.items() if k not in reserved} if len(record) > 1 else {})
+            entries[digest] = (
+                text,
+                {k: v for k, v in record.items() if k not in reserved and k not in hidden},
+                {k: v for k, v in record.items() if k in hidden and k not in reserved},
+            )
         if value is not None:
             source = _conflict_source(firsts, digest, source, value)
             wanted.append((digest, source, value))
@@ -149,9 +164,10 @@ def chunk_prepare(run: Run, chunk: Chunk) -> Prepared:
     )
 
 
-def chunk_store(run: Run, prepared: Prepared) -> None:
-    """Insert the chunk's new items and its annotations, count, and save the counters on the job.
-    Call inside the chunk's transaction."""
+def chunk_store(run: Run, prepared: Prepared) -> bool:
+    """Insert the chunk's new items and its annotations, count, and save the counters, progress and
+    heartbeat on the job. Call inside the chunk's transaction. False when this attempt no longer owns
+    the job (reaped, cancelled, claimed again): the caller must roll the chunk back."""
     entries, wanted, annotator_field = prepared.entries, prepared.wanted, run.annotator_field
     # New items are inserted with their counter already counting the annotations added below.
     counts = prepared.counts
@@ -162,15 +178,12 @@ def chunk_store(run: Run, prepared: Prepared) -> None:
     ids = dict(new)
     foreign: set[int] = set()  # items this job did not create: its annotations on them are tracked
     others = [digest for digest in entries if digest not in new]
-    if others and (wanted or run.watermark or annotator_field):
+    if others and (wanted or annotator_field):
         for digest, (item_id, job_id) in existing_items(project_id=run.project.id, hashes=others).items():
             ids[digest] = item_id
             if job_id != run.job.id:
                 foreign.add(item_id)
-            if job_id == run.job.id and item_id <= run.watermark and digest not in run.earlier_attempt_seen:
-                run.earlier_attempt_seen.add(digest)  # inserted by an earlier attempt of this job
-                run.created += 1
-            elif not annotator_field:
+            if not annotator_field:
                 run.duplicates += 1
             elif job_id != run.job.id and digest not in run.preexisting_seen:
                 run.preexisting_seen.add(digest)  # in the project before this import
@@ -200,12 +213,20 @@ def chunk_store(run: Run, prepared: Prepared) -> None:
     if room > 0:
         run.row_errors.extend(e.as_dict() for e in sorted(prepared.errors, key=lambda e: e.row)[:room])
     run.done += prepared.seen
-    ImportJob.objects.filter(id=run.job.id).update(
-        created_count=run.created,
-        duplicate_count=run.duplicates,
-        annotation_count=run.annotations,
-        skipped_rows=run.skipped,
-        row_errors=run.row_errors,
+    # The chunk's last statement: it waits for the job row's lock, so a reaper, a cancel or a retry that
+    # moved the job (and undid its items) before this commits is seen here, and the chunk rolls back.
+    return (
+        ImportJob.objects.filter(id=run.job.id, status=JobStatus.RUNNING, attempts=run.job.attempts).update(
+            created_count=run.created,
+            duplicate_count=run.duplicates,
+            annotation_count=run.annotations,
+            skipped_rows=run.skipped,
+            row_errors=run.row_errors,
+            progress_done=run.done,
+            progress_total=max(run.total, run.done),
+            heartbeat_at=timezone.now(),
+        )
+        == 1
     )
 
 

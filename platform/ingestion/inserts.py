@@ -45,11 +45,11 @@ def items_insert_new(
     *,
     project_id: int,
     job_id: int,
-    entries: dict[str, tuple[str, dict]],
+    entries: dict[str, tuple[str, dict, dict]],
     counts: Mapping[str, int] | None = None,
     payload: bytes | None = None,
 ) -> dict[str, int]:
-    """Insert the entries (content_hash → (text, meta)) whose hash is not in the project yet, in the
+    """Insert the entries (content_hash → (text, meta, hidden)) whose hash is not in the project yet, in the
     dict's order, each with ``annotation_count`` = ``counts.get(hash, 0)`` (the annotations the caller
     is about to add to it in the same transaction). Returns content_hash → id for the rows inserted.
     ``payload``, for PostgreSQL, is ``copy_payload(entries, counts)`` computed ahead (it is pure).
@@ -67,22 +67,29 @@ def items_insert_new(
 _encode_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per row as json.dumps
 
 
-def copy_payload(entries: dict[str, tuple[str, dict]], counts: Mapping[str, int] | None = None) -> bytes:
-    """The chunk as COPY text-format rows (position, content_hash, text, meta, annotation_count). Pure:
-    the import's reader thread builds it while the database works on the chunk before."""
+def _copy_json(value: dict) -> str:
+    """A JSON object as a COPY text-format value."""
+    if not value:
+        return "{}"
+    encoded = _encode_json(value)
+    if "\\u0000" in encoded:  # jsonb refuses NUL; in a meta value it is noise, dropped
+        encoded = _encode_json(_without_nul(value))
+    if "\\" in encoded:  # JSON escapes; JSON text holds no raw tab, newline or CR
+        encoded = encoded.replace("\\", "\\\\")
+    return encoded
+
+
+def copy_payload(entries: dict[str, tuple[str, dict, dict]], counts: Mapping[str, int] | None = None) -> bytes:
+    """The chunk as COPY text-format rows (position, content_hash, text, meta, hidden, annotation_count).
+    Pure: the import's reader thread builds it while the database works on the chunk before."""
     counts = counts or {}
     lines = []
     add = lines.append
-    for position, (digest, (text, meta)) in enumerate(entries.items()):
-        if meta:
-            encoded = _encode_json(meta)
-            if "\\u0000" in encoded:  # jsonb refuses NUL; in a meta value it is noise, dropped
-                encoded = _encode_json(_without_nul(meta))
-            if "\\" in encoded:  # JSON escapes; JSON text holds no raw tab, newline or CR
-                encoded = encoded.replace("\\", "\\\\")
-        else:
-            encoded = "{}"
-        add(f"{position}\t{digest}\t{copy_text(text)}\t{encoded}\t{counts.get(digest, 0)}\n")
+    for position, (digest, (text, meta, hidden)) in enumerate(entries.items()):
+        add(
+            f"{position}\t{digest}\t{copy_text(text)}\t{_copy_json(meta)}\t{_copy_json(hidden)}\t"
+            f"{counts.get(digest, 0)}\n"
+        )
     return "".join(lines).encode()
 
 
@@ -96,11 +103,12 @@ def _items_recipe() -> StagedInsert:
     table = connection.ops.quote_name(Item._meta.db_table)
     return StagedInsert(
         staging="dm_import_items",
-        staging_columns="position int, content_hash text, text text, meta jsonb, annotation_count int",
+        staging_columns="position int, content_hash text, text text, meta jsonb, hidden jsonb, annotation_count int",
         insert=(
-            f"INSERT INTO {table} (project_id, text, raw_text, meta, content_hash, excluded_reason, "
+            f"INSERT INTO {table} (project_id, text, raw_text, meta, hidden, content_hash, excluded_reason, "
             "annotation_count, import_job_id, created_at) "
-            "SELECT %s, text, text, meta, content_hash, '', annotation_count, %s, %s FROM dm_import_items AS chunk "
+            "SELECT %s, text, text, meta, hidden, content_hash, '', annotation_count, %s, %s "
+            "FROM dm_import_items AS chunk "
         ),
         absent=f"SELECT 1 FROM {table} AS item WHERE item.project_id = %s AND item.content_hash = chunk.content_hash",
         conflict="(project_id, content_hash) DO NOTHING",
@@ -131,7 +139,7 @@ def relax_durability() -> None:
 
 
 def _insert_orm(
-    *, project_id: int, job_id: int, entries: dict[str, tuple[str, dict]], counts: Mapping[str, int]
+    *, project_id: int, job_id: int, entries: dict[str, tuple[str, dict, dict]], counts: Mapping[str, int]
 ) -> dict[str, int]:
     known = existing_items(project_id=project_id, hashes=list(entries))
     items = [
@@ -140,11 +148,12 @@ def _insert_orm(
             text=text,
             raw_text=text,
             meta=meta,
+            hidden=hidden,
             content_hash=digest,
             annotation_count=counts.get(digest, 0),
             import_job_id=job_id,
         )
-        for digest, (text, meta) in entries.items()
+        for digest, (text, meta, hidden) in entries.items()
         if digest not in known
     ]
     Item.objects.bulk_create(items, batch_size=1000)

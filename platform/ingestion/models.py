@@ -7,13 +7,18 @@ class ImportJob(Job):
     """One uploaded file streamed into a project's items (and, with a label field, annotations)."""
 
     TASK_NAME = "ingestion.run_import"  # re-sent by the reaper when a queued row waits too long
+    # Called by the reaper as undo(job=...) in the transaction that fails a stale running import: an
+    # import is all or nothing, so what a killed worker committed goes with it (common.jobs). And
+    # REAP_UNDO_CANCELLED for a job cancelled while it ran whose worker died before undoing it.
+    REAP_UNDO = "ingestion.services.import_undo"
+    REAP_UNDO_CANCELLED = "ingestion.services.import_undo_cancelled"
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="imports")
     file_name = models.CharField(max_length=255)
-    file_path = models.CharField(max_length=500)  # where the upload was spooled, under UPLOAD_DIR
+    file_path = models.CharField(max_length=500)  # the upload's storage key (common.storage), or an older absolute path
     file_size = models.BigIntegerField(default=0)
     format = models.CharField(max_length=16)
-    options = models.JSONField(default=dict, blank=True)  # text_field, label_field, annotator_field
+    options = models.JSONField(default=dict, blank=True)  # text_field, label_field, annotator_field, hidden_fields
     created_count = models.BigIntegerField(default=0)
     duplicate_count = models.BigIntegerField(default=0)
     annotation_count = models.BigIntegerField(default=0)

@@ -10,6 +10,15 @@ def import_list(*, project: Project) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(project=project)
 
 
+def import_unfinished(*, project_id: int) -> ImportJob | None:
+    """The project's oldest import still queued or running, or None. Its items may be half there (a
+    killed worker's stay until the reaper undoes them), so a version must not be built meanwhile."""
+    return (
+        ImportJob.objects.filter(project_id=project_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+        .order_by("id")
+        .only("id", "file_name", "status")
+        .first()
+    )
 
 
 def import_duplicates(*, project_id: int) -> dict:

@@ -53,7 +53,11 @@ class Item(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items", db_index=False)
     text = models.TextField()
     raw_text = models.TextField()
-    meta = models.JSONField(default=dict, blank=True)
+    meta = models.JSONField(default=dict, blank=True)  # the import's other columns, shown to annotators
+    # Columns an import named in ``hidden_fields`` (ids, gold labels): kept for managers and exports,
+    # never sent to annotators or reviewers' queue (``next`` and review-next send ``meta`` only).
+    # The database default too: bulk paths that COPY items (benchmarks) may leave the column out.
+    hidden = models.JSONField(default=dict, blank=True, db_default=models.Value({}, models.JSONField()))
     content_hash = models.CharField(max_length=64)  # sha256 of raw_text, unique per project
     excluded_reason = models.CharField(max_length=200, blank=True, default="")
     # Denormalised counter, moved only under the item's row lock (annotation services).

@@ -28,7 +28,7 @@ def test_manager_uploads_a_file_and_gets_202_with_the_job_dispatched_on_commit(
     body = response.json()
     assert body["status"] == "queued" and body["progress"] == {"done": 0, "total": 0}
     assert body["project"] == project.id and body["format"] == "csv" and body["file_name"] == "reviews.csv"
-    assert body["options"] == {"text_field": "text", "label_field": "label", "annotator_field": None}
+    assert body["options"] == {"text_field": "text", "label_field": "label", "annotator_field": None, "hidden_fields": []}
     assert {k: body[k] for k in ("created", "duplicates", "annotations", "skipped_rows", "errors")} == {
         "created": 0, "duplicates": 0, "annotations": 0, "skipped_rows": 0, "errors": []
     }

@@ -135,22 +135,26 @@ def test_a_broken_json_line_is_a_skipped_row_not_a_failure(project, write):
 
 @pytest.mark.django_db
 @override_settings(IMPORT_CHUNK_ROWS=2)
-def test_running_a_reaped_import_again_duplicates_nothing(project, write):
+def test_reaping_an_import_undoes_it_and_its_retry_runs_as_a_clean_run(project, write):
     path = write("a.csv", "text,label\na,positive\nb,negative\nc,positive\nd,\ne,negative\n")
     job = import_create(project=project, file=path, label_field="label", dispatch=False)
     import_execute(job_id=job.id)
+    job.refresh_from_db()
+    clean = (job.created_count, job.duplicate_count, job.annotation_count)
     first = [Item.objects.count(), Annotation.objects.count()]
     # Simulate a worker that died mid-way: the job is running with a stale heartbeat, then reaped.
     ImportJob.objects.filter(id=job.id).update(status=JobStatus.RUNNING, heartbeat_at=None)
     assert jobs_reap_stale() == 1
     job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "stopped reporting" in job.error
+    assert [Item.objects.count(), Annotation.objects.count()] == [0, 0]
     import_retry(job=job, dispatch=False)
     import_execute(job_id=job.id)
     job.refresh_from_db()
 
     assert job.status == JobStatus.SUCCEEDED and job.attempts == 2
     assert [Item.objects.count(), Annotation.objects.count()] == first == [5, 4]
-    assert (job.created_count, job.duplicate_count, job.annotation_count) == (5, 0, 0)
+    assert (job.created_count, job.duplicate_count, job.annotation_count) == clean == (5, 0, 4)
     assert set(Item.objects.values_list("annotation_count", flat=True)) == {0, 1}
 
 
@@ -189,9 +193,13 @@ def test_it_refuses_unknown_formats_and_files_over_the_limit(project, write):
 
 
 @pytest.mark.django_db
-def test_it_spools_the_upload_under_the_upload_dir(project, write, settings):
+def test_it_spools_the_upload_under_the_upload_dir_as_a_storage_key(project, write, settings):
+    from common.storage import file_local
+
     job = import_create(project=project, file=write("a.txt", "x\n"), dispatch=False)
-    assert job.file_path.startswith(str(settings.UPLOAD_DIR))
+    assert job.file_path.startswith(f"uploads/project-{project.id}/")
+    assert str(file_local(job.file_path)).startswith(str(settings.UPLOAD_DIR))
+    assert file_local(job.file_path).read_text() == "x\n"
     assert (job.file_name, job.format, job.file_size) == ("a.txt", "txt", 2)
 
 

@@ -13,6 +13,7 @@ from tests.factories import make_project
 from training import engine
 from training import services as training_services
 from training.models import Prediction, TrainingRun
+from training.selectors import run_artifacts_dir
 from training.services import RowReporter, run_cancel, run_create, run_execute
 
 from .snapshots import TINY
@@ -42,7 +43,7 @@ def test_it_trains_a_built_version_and_stores_metrics_predictions_and_artifacts(
     assert run.history and run.history[-1]["step"] == 36
     assert "val_macro_f1" in run.history[-1]
     assert Prediction.objects.filter(run=run).count() == version.counts["val"] + version.counts["test"]
-    assert {p.name for p in Path(run.artifacts_path).iterdir()} >= {"model.safetensors", "tokenizer.json", "config.json"}
+    assert {p.name for p in run_artifacts_dir(run).iterdir()} >= {"model.safetensors", "tokenizer.json", "config.json"}
 
 
 def test_it_refuses_a_version_that_is_not_built(project, make_version):

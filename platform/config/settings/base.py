@@ -189,3 +189,144 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DATAMOAT_LOG_LEVEL", "INFO")},
 }
+
+# --- accounts: the cache, sign-in throttling, API tokens, passwords (accounts/) -----------------
+# Django's cache holds the sign-in throttles' counts, so it must be ONE cache for every web worker:
+# Redis when the broker is Redis (or DATAMOAT_CACHE_URL names one; keys are prefixed, so sharing the
+# broker's database is safe), else a folder under the data dir, which gunicorn's workers on one machine
+# share (the embedded default runs on one machine). Never a per-process memory cache.
+_cache_url = env_str("DATAMOAT_CACHE_URL", _broker_url if _broker_url.startswith(("redis://", "rediss://")) else "-")
+if _cache_url.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url, "KEY_PREFIX": "datamoat"}
+    }
+elif _cache_url == "-":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "KEY_PREFIX": "datamoat",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+else:
+    raise EnvError(f"DATAMOAT_CACHE_URL={_cache_url!r} is not a redis:// or rediss:// URL")
+
+
+def _env_rate(name: str, default: str) -> str:
+    """A throttle rate such as ``10/min``: a count per s, min, hour or day (DRF's form), strictly."""
+    import re
+
+    value = env_str(name, default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise EnvError(f"{name}={value!r} is not a rate such as 10/min (a count per s, min, hour or day)")
+    return value
+
+
+# Every sign-in attempt (POST /auth/token, POST /auth/session) counts, right or wrong: each costs a
+# password hash (~0.25 s of CPU). Beyond a rate: 429 "throttled" with Retry-After.
+DATAMOAT_LOGIN_THROTTLE_RATE = _env_rate("DATAMOAT_LOGIN_THROTTLE_RATE", "20/min")  # per client address
+DATAMOAT_LOGIN_USER_THROTTLE_RATE = _env_rate("DATAMOAT_LOGIN_USER_THROTTLE_RATE", "10/min")  # per username
+# The client address is REMOTE_ADDR unless this many reverse proxies in front append X-Forwarded-For
+# (0: the header is ignored, so a client cannot pick its own address to dodge the throttle).
+REST_FRAMEWORK["NUM_PROXIES"] = env_int("DATAMOAT_TRUSTED_PROXIES", 0, minimum=0)
+# An API token's lifetime from when it is issued; 0: tokens never expire.
+DATAMOAT_TOKEN_TTL_HOURS = env_int("DATAMOAT_TOKEN_TTL_HOURS", 30 * 24, minimum=0)
+# Checked wherever a password is set (accounts.services.user_create): not like the username or email,
+# long enough, not a common password, not all digits.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("DATAMOAT_PASSWORD_MIN_LENGTH", 10, minimum=8)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- imports: limits per import, checked while the file streams, before anything is stored (ingestion/) -
+# A text longer than this many characters is a row error (its row number says which); so are a row's
+# other fields when together they hold more (characters of strings and keys, 1 per other value).
+DATAMOAT_IMPORT_MAX_TEXT_CHARS = env_int("DATAMOAT_IMPORT_MAX_TEXT_CHARS", 100_000, minimum=1)
+# Rows (line numbers for line formats) one import may hold; beyond: the import fails, nothing kept.
+DATAMOAT_IMPORT_MAX_ROWS = env_int("DATAMOAT_IMPORT_MAX_ROWS", 10_000_000, minimum=1)
+# Bytes the reader may produce for one import: a text file's size, what a Parquet file decodes to (a
+# few KB of Parquet can decode to GBs). Beyond: 413 at upload when the file shows it, else the job fails.
+DATAMOAT_IMPORT_MAX_DECODED_BYTES = env_int("DATAMOAT_IMPORT_MAX_DECODED_BYTES", 4 * 1024**3, minimum=1)
+# Nesting levels of a JSON/JSONL/Parquet record (the record itself is level 1); deeper: a row error.
+DATAMOAT_IMPORT_MAX_DEPTH = env_int("DATAMOAT_IMPORT_MAX_DEPTH", 16, minimum=1)
+
+# --- serving: web server, database connections, security headers (serve, common/security.py) -------
+# `manage.py serve` (`make run`) runs gunicorn's gthread workers: DATAMOAT_WEB_WORKERS processes (0: one
+# per CPU core, at most 4), each with a FIXED set of threads; a thread keeps its one database connection
+# between requests (CONN_MAX_AGE above), so the web server holds at most workers × threads connections
+# whatever the traffic. (Django's runserver started a thread per connection, each kept its own: 100 of
+# 100 PostgreSQL connections within minutes.) serve turns what DATAMOAT_DB_MAX_CONNECTIONS leaves after
+# its Celery processes (one connection each) into threads. bench/bench_serving.py measures this beside
+# Django's psycopg pool (same bound, same latency, 0 errors under a 200-login storm: the pool would add a
+# dependency, a wait-then-fail mode when threads outnumber it, and a per-process pool in every Celery
+# child) and sync workers (no keep-alive, and a silent connection takes a whole worker: 6 of them left
+# the server answering nothing for 10 s).
+DATAMOAT_DB_MAX_CONNECTIONS = env_int("DATAMOAT_DB_MAX_CONNECTIONS", 16, minimum=1)
+DATAMOAT_WEB_WORKERS = env_int("DATAMOAT_WEB_WORKERS", 0, minimum=0)
+if IS_POSTGRES:
+    # A kept connection that PostgreSQL has dropped (restart, idle timeout) is replaced before a request
+    # uses it, instead of failing that request (one `SELECT 1` per request on a kept connection).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The browser app loads only its own files and talks only to its own origin; nothing may frame it.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self' data:;"
+    " connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# drf-spectacular's Swagger page inlines its start-up script and a style block; it shows the schema only.
+CONTENT_SECURITY_POLICY_BY_PATH = {
+    "/api/v1/docs": CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    ),
+}
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "common.security.ContentSecurityPolicyMiddleware"
+)
+
+# --- shared files: snapshots, artifacts, uploads through Django's storage API (common/storage.py) ---
+# storages["datamoat"] holds every file that web and workers share, by key (snapshots/project_3/v2,
+# artifacts/run_7, uploads/...). Default: the filesystem, each area where it always was (SNAPSHOT_DIR,
+# ARTIFACT_DIR, UPLOAD_DIR above), so web and workers must be on one machine or share DATAMOAT_DATA_DIR.
+# DATAMOAT_STORAGE_URL=s3://bucket/prefix stores them in S3 or an S3-compatible server
+# (DATAMOAT_S3_ENDPOINT_URL, e.g. MinIO; path-style addressing there unless DATAMOAT_S3_ADDRESSING_STYLE
+# says otherwise), with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or their _FILE) or boto3's own chain
+# (instance role, ~/.aws); each machine then keeps a checked local copy of what it reads (downloaded on
+# first use) under DATAMOAT_STORAGE_CACHE_DIR.
+DATAMOAT_STORAGE_URL = env_str("DATAMOAT_STORAGE_URL", "")
+DATAMOAT_STORAGE_CACHE_DIR = Path(env_str("DATAMOAT_STORAGE_CACHE_DIR", str(DATA_DIR / "storage-cache")))
+
+
+def _datamoat_storage(url: str) -> dict:
+    from urllib.parse import urlsplit
+
+    if not url:
+        return {"BACKEND": "common.storage.DataDirStorage"}
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise EnvError(f"DATAMOAT_STORAGE_URL={url!r} is not s3://bucket or s3://bucket/prefix")
+    options = {"bucket_name": parts.netloc, "location": parts.path.strip("/"), "file_overwrite": True,
+               "default_acl": None}
+    endpoint = env_str("DATAMOAT_S3_ENDPOINT_URL", "")
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise EnvError(f"DATAMOAT_S3_ENDPOINT_URL={endpoint!r} is not an http:// or https:// URL")
+    style = env_str("DATAMOAT_S3_ADDRESSING_STYLE", "path" if endpoint else "auto")
+    if style not in ("auto", "path", "virtual"):
+        raise EnvError(f"DATAMOAT_S3_ADDRESSING_STYLE={style!r} is not auto, path or virtual")
+    options.update({"endpoint_url": endpoint or None, "addressing_style": None if style == "auto" else style,
+                    "region_name": env_str("DATAMOAT_S3_REGION", "") or None})
+    for option, name in (("access_key", "AWS_ACCESS_KEY_ID"), ("secret_key", "AWS_SECRET_ACCESS_KEY")):
+        if value := env_str(name, ""):
+            options[option] = value
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "datamoat": _datamoat_storage(DATAMOAT_STORAGE_URL),  # settings that replace STORAGES keep this entry
+}

@@ -6,7 +6,9 @@
 
 File-level problems raise ``ReaderError`` with a sentence for the uploader; ``survey(path, format=...)``
 finds all of them up front (and estimates the row count) without building rows. Memory is bounded by one
-chunk (plus, for ``json`` and ``labelstudio``, one element: see ``jsonarray``).
+chunk (plus, for ``json`` and ``labelstudio``, one element: see ``jsonarray``). ``limits`` (``Limits``)
+bound texts, rows, nesting and decoded bytes; a file over one raises ``TooBig`` (a ``ReaderError``),
+and ``upload_limits`` checks what can be known from the file without reading it through.
 """
 from __future__ import annotations
 
@@ -14,11 +16,11 @@ import os
 from collections.abc import Iterator
 from pathlib import PurePath
 
-from .base import Chunk, Reader, ReaderError, Record, RowError, chunked
+from .base import DEFAULT_LIMITS, Chunk, Limits, Reader, ReaderError, Record, RowError, TooBig, chunked
 from .delimited import read_csv, read_tsv
 from .jsonarray import read_json, read_labelstudio
 from .lines import read_doccano, read_jsonl, read_txt
-from .parquet import read_parquet
+from .parquet import parquet_limits, read_parquet
 from .survey import survey
 
 READERS: dict[str, Reader] = {
@@ -52,13 +54,35 @@ def format_from_name(name: str) -> str | None:
 
 
 def read_chunks(
-    path: str | os.PathLike, *, format: str, text_field: str = "text", chunk_rows: int = 5000
+    path: str | os.PathLike,
+    *,
+    format: str,
+    text_field: str = "text",
+    chunk_rows: int = 5000,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[Chunk]:
     if format not in READERS:
         raise ReaderError(f"Unknown format {format!r}; use one of {', '.join(FORMATS)}.")
-    return chunked(READERS[format](path, text_field=text_field), text_field=text_field, chunk_rows=chunk_rows)
+    rows = READERS[format](path, text_field=text_field, limits=limits)
+    return chunked(rows, text_field=text_field, chunk_rows=chunk_rows, limits=limits)
+
+
+def upload_limits(path: str | os.PathLike, *, format: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Raise TooBig for what an upload shows to be over the limits without reading it through: a
+    Parquet footer's row count and uncompressed size; any other format's size (it decodes to its own
+    bytes). Any other problem with the file is left to the job's survey, which names it."""
+    if format == "parquet":
+        try:
+            parquet_limits(path, limits)
+        except TooBig:
+            raise
+        except ReaderError:
+            return
+    elif os.path.getsize(path) > limits.decoded_bytes:
+        raise limits.too_many_bytes(os.path.getsize(path))
 
 
 __all__ = [
-    "FORMATS", "READERS", "Chunk", "ReaderError", "Record", "RowError", "format_from_name", "read_chunks", "survey",
+    "DEFAULT_LIMITS", "FORMATS", "READERS", "Chunk", "Limits", "ReaderError", "Record", "RowError", "TooBig",
+    "format_from_name", "read_chunks", "survey", "upload_limits",
 ]

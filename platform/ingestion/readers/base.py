@@ -14,6 +14,15 @@ can spell a lone surrogate (``"\\ud800"``), which no database text column stores
 Such a row is a row error, not a failed import. Measured on 100k three-field rows: the check costs
 25-50 ms (an import of them takes about 3 s); ``str.isascii`` is O(1) in CPython, so only non-ASCII
 strings are encoded.
+
+Limits (``Limits``, filled from settings by the service) are checked while the rows stream, so an
+import over one fails before anything is stored (the service's survey pass reads the whole file first):
+a text longer than ``text_chars`` characters, other fields that together hold more, or a value nested
+deeper than ``depth`` are row errors; more than ``rows`` rows, or more than ``decoded_bytes`` bytes
+produced by the reader (what a compressed Parquet file decodes to), raise ``TooBig`` for the whole file.
+A row past what its text and fields may hold is skipped without being held whole where the format
+allows (``Limits.line_bytes`` for the line formats, ``Limits.row_bytes`` for Parquet); a JSON array
+element past ``line_bytes`` fails the file (see ``jsonarray``); a CSV row is bounded by the file.
 """
 from __future__ import annotations
 
@@ -29,6 +38,56 @@ _NOT_ENCODABLE = (
 
 class ReaderError(Exception):
     """The whole file cannot be imported; ``str(error)`` is a sentence for the person who uploaded it."""
+
+
+class TooBig(ReaderError):
+    """The file is over one of the import limits (``Limits``); the sentence names the setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one import may hold. Pure: the service fills it from settings (named in the sentences)."""
+
+    text_chars: int = 100_000  # DATAMOAT_IMPORT_MAX_TEXT_CHARS: a text; the row's other fields together
+    rows: int = 10_000_000  # DATAMOAT_IMPORT_MAX_ROWS: the highest row number a file may reach
+    decoded_bytes: int = 4 * 1024**3  # DATAMOAT_IMPORT_MAX_DECODED_BYTES: what the reader produces in all
+    depth: int = 16  # DATAMOAT_IMPORT_MAX_DEPTH: nesting of a record (the record itself is level 1)
+
+    @property
+    def row_bytes(self) -> int:
+        """Bytes of values (decoded, as Arrow holds them) past which a row cannot pass the character
+        checks: a text of ``text_chars`` characters is at most 4 bytes each in UTF-8, the other fields
+        count 1 per character or scalar and take at most 8 bytes per unit; plus room for the keys."""
+        return 12 * self.text_chars + 65536
+
+    @property
+    def line_bytes(self) -> int:
+        """Bytes of a serialised row (a JSON line or array element) past which it cannot pass the
+        character checks: JSON's escapes spell one character in up to 12 bytes (a surrogate pair)."""
+        return 24 * self.text_chars + 65536
+
+    def too_many_rows(self) -> TooBig:
+        return TooBig(
+            f"The file holds more than {self.rows:,} rows, the limit of one import "
+            "(DATAMOAT_IMPORT_MAX_ROWS); split it into parts."
+        )
+
+    def too_many_bytes(self, produced: int) -> TooBig:
+        """``produced``: what the file is known to decode to at least (its size, a Parquet footer's
+        uncompressed pages, the batches decoded so far)."""
+        return TooBig(
+            f"The file decodes to {produced:,} bytes or more, over the limit of {self.decoded_bytes:,} bytes for one "
+            "import (DATAMOAT_IMPORT_MAX_DECODED_BYTES); split it into parts."
+        )
+
+    def too_long_text(self, length: int) -> str:
+        return (
+            f"The text is {length:,} characters long; the limit is {self.text_chars:,} "
+            "(DATAMOAT_IMPORT_MAX_TEXT_CHARS)."
+        )
+
+
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,68 +128,117 @@ def not_utf8(exc: UnicodeDecodeError, where: str) -> ReaderError:
     )
 
 
-def _encodable(value) -> bool:
-    """Whether every string in a JSON-safe value (keys included) can be encoded as UTF-8."""
+class _Refused(Exception):
+    """A row's value breaks a rule; ``args[0]`` names the reason ("encoding" or "depth")."""
+
+
+def _units(value, depth: int, max_depth: int) -> int:
+    """The size of a JSON-safe value in the units of ``Limits.text_chars``: characters of its strings
+    and keys, 1 per other scalar. Raises _Refused for a string not encodable as UTF-8 or a container
+    nested past ``max_depth`` (``depth`` is the level of ``value`` itself)."""
     kind = type(value)
     if kind is str:
-        if value.isascii():
-            return True
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return False
-        return True
-    if kind is dict:
-        for key, item in value.items():
-            if not (_encodable(key) and _encodable(item)):
-                return False
-        return True
-    if kind is list:
-        for item in value:
-            if not _encodable(item):
-                return False
-    return True
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise _Refused("encoding") from None
+        return len(value)
+    if kind is dict or kind is list:
+        if depth > max_depth:
+            raise _Refused("depth")
+        total = 0
+        if kind is dict:
+            for key, item in value.items():
+                total += _units(key, depth, max_depth) + _units(item, depth + 1, max_depth)
+        else:
+            for item in value:
+                total += _units(item, depth + 1, max_depth)
+        return total
+    return 1
 
 
-def not_encodable_field(record: dict) -> str | None:
-    """The first field of ``record`` holding a string that is not encodable as UTF-8, or None."""
+def _name(key):
+    """A field name to show: the key, or its ascii() when it cannot be encoded itself."""
+    try:
+        key.encode()
+    except (UnicodeEncodeError, AttributeError):
+        return ascii(key)
+    return key
+
+
+def record_problem(record: dict, text_field: str, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """Why a record whose text was found fine cannot be stored, or None: a string that cannot be
+    encoded as UTF-8 (the text included), a value nested deeper than ``limits.depth`` (the record is
+    level 1), or other fields holding more than ``limits.text_chars`` units together (see ``_units``)."""
+    size = 0
+    max_depth = limits.depth
     for key, value in record.items():
-        # The common case, an ASCII string under an ASCII name, costs two O(1) calls.
-        if type(value) is str and value.isascii() and key.isascii():
+        # The common cases, an ASCII string or a number under an ASCII name, cost two O(1) calls.
+        kind = type(value)
+        if kind is str:
+            if value.isascii() and key.isascii():
+                if key != text_field:
+                    size += len(key) + len(value)
+                continue
+        elif (kind is int or kind is float or kind is bool or value is None) and type(key) is str and key.isascii():
+            size += len(key) + 1
             continue
-        if not _encodable(value) or not _encodable(key):
-            return key if _encodable(key) else ascii(key)
+        try:
+            units = _units(key, 1, max_depth) + _units(value, 2, max_depth)
+        except _Refused as refused:
+            if refused.args[0] == "depth":
+                return f"The field {_name(key)!r} nests deeper than {max_depth} levels (DATAMOAT_IMPORT_MAX_DEPTH)."
+            return _NOT_ENCODABLE.format(field=_name(key))
+        if key != text_field:
+            size += units
+    if size > limits.text_chars:
+        return (
+            f"The fields other than the text hold {size:,} characters together; the limit is "
+            f"{limits.text_chars:,} (DATAMOAT_IMPORT_MAX_TEXT_CHARS)."
+        )
     return None
 
 
-def chunked(rows: Iterator[Record | RowError], *, text_field: str, chunk_rows: int) -> Iterator[Chunk]:
+def chunked(
+    rows: Iterator[Record | RowError], *, text_field: str, chunk_rows: int, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Chunk]:
     """Validate each record's text and group rows into chunks. A file with no row at all is an error:
-    an import that silently does nothing helps no one."""
+    an import that silently does nothing helps no one. A row numbered past ``limits.rows`` raises
+    TooBig (row numbers count lines for the line formats, records for the others)."""
     chunk = Chunk()
     records, errors = chunk.records, chunk.errors
     seen = 0
     any_row = False
+    max_chars, max_rows = limits.text_chars, limits.rows
     for entry in rows:  # the hot loop of every import: keep it to type checks and appends
         any_row = True
         seen += 1
         if type(entry) is RowError:
+            if entry.row > max_rows:
+                raise limits.too_many_rows()
             errors.append(entry)
         else:
-            text = entry[1].get(text_field)
-            if type(text) is str and text and not text.isspace() and "\x00" not in text:
-                bad = not_encodable_field(entry[1])
-                if bad is None:
+            row, record = entry
+            if row > max_rows:
+                raise limits.too_many_rows()
+            text = record.get(text_field)
+            if type(text) is str and text and len(text) <= max_chars and not text.isspace() and "\x00" not in text:
+                problem = record_problem(record, text_field, limits)
+                if problem is None:
                     records.append(entry)
                 else:
-                    errors.append(RowError(entry[0], _NOT_ENCODABLE.format(field=bad)))
+                    errors.append(RowError(row, problem))
             elif text is None:
-                errors.append(RowError(entry[0], f"The text field {text_field!r} is missing."))
+                errors.append(RowError(row, f"The text field {text_field!r} is missing."))
             elif type(text) is not str:
-                errors.append(RowError(entry[0], f"The text field {text_field!r} is not a string."))
+                errors.append(RowError(row, f"The text field {text_field!r} is not a string."))
+            elif len(text) > max_chars:
+                errors.append(RowError(row, limits.too_long_text(len(text))))
             elif "\x00" in text:  # no database stores it in text; it is never meant
-                errors.append(RowError(entry[0], "The text contains a NUL character."))
+                errors.append(RowError(row, "The text contains a NUL character."))
             else:
-                errors.append(RowError(entry[0], "The text is empty."))
+                errors.append(RowError(row, "The text is empty."))
         if seen == chunk_rows:
             yield chunk
             chunk = Chunk()

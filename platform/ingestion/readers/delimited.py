@@ -4,6 +4,10 @@
 CSV follows RFC 4180 (double quotes, embedded newlines). TSV follows the IANA text/tab-separated-values
 type: no quoting at all, so quote characters inside a text stay as they are. A UTF-8 byte-order mark is
 ignored. Columns other than the text (and the label/annotator fields the service picks) become meta.
+
+Limits: a CSV field cannot be skipped unread (the csv module's field limit would fail the whole file,
+and it is process-wide), so a row is held whole before the text and field limits refuse it; the file
+decodes to its own bytes, so the upload limit (and ``Limits.decoded_bytes``) bounds it.
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import csv
 import os
 from collections.abc import Iterator
 
-from .base import ReaderError, Record, RowError, check_not_empty, not_utf8
+from .base import DEFAULT_LIMITS, Limits, ReaderError, Record, RowError, check_not_empty, not_utf8
 
 # The default limit (131072 characters per field) would fail a whole file mid-way for one long text;
 # the upload size limit bounds memory instead. Process-wide, and only ever raised.
@@ -48,9 +52,13 @@ def _read(path: str | os.PathLike, *, text_field: str, tsv: bool) -> Iterator[Re
             raise ReaderError(f"The {kind} file cannot be parsed near data row {row + 1}: {exc}.") from None
 
 
-def read_csv(path: str | os.PathLike, *, text_field: str = "text") -> Iterator[Record | RowError]:
+def read_csv(
+    path: str | os.PathLike, *, text_field: str = "text", limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Record | RowError]:
     return _read(path, text_field=text_field, tsv=False)
 
 
-def read_tsv(path: str | os.PathLike, *, text_field: str = "text") -> Iterator[Record | RowError]:
+def read_tsv(
+    path: str | os.PathLike, *, text_field: str = "text", limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Record | RowError]:
     return _read(path, text_field=text_field, tsv=True)

@@ -4,7 +4,9 @@ No streaming JSON parser (ijson) is installed, so elements are decoded one at a 
 library's ``JSONDecoder.raw_decode`` over a sliding text buffer. Memory bound: one element plus a
 64 KiB read-ahead (the buffer keeps only the element being decoded), whatever the file's size. An
 element that does not parse ends the file (there is no way to find the next element in a broken
-array), so it is a file-level error naming the element.
+array), so it is a file-level error naming the element; so is an element longer than
+``Limits.line_bytes`` (it could not pass the text and field limits, and holding it is what the limit
+prevents) or one nested too deeply for the parser.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import json
 import os
 from collections.abc import Iterator
 
-from .base import ReaderError, Record, RowError, check_not_empty, not_utf8
+from .base import DEFAULT_LIMITS, Limits, ReaderError, Record, RowError, TooBig, check_not_empty, not_utf8
 
 _READ = 64 * 1024
 _WHITESPACE = " \t\n\r"
@@ -50,8 +52,9 @@ class _Buffer:
                 return text[pos] if pos < size else ""
 
 
-def _elements(path: str | os.PathLike, kind: str) -> Iterator[tuple[int, object]]:
+def _elements(path: str | os.PathLike, kind: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[int, object]]:
     check_not_empty(path)
+    cap = limits.line_bytes
     decoder = json.JSONDecoder()
     index = 0
     with open(path, encoding="utf-8-sig", errors="strict") as handle:
@@ -70,9 +73,19 @@ def _elements(path: str | os.PathLike, kind: str) -> Iterator[tuple[int, object]
                     try:
                         value, end = decoder.raw_decode(buf.text, buf.pos)
                     except json.JSONDecodeError as exc:
+                        if len(buf.text) - buf.pos > cap:  # characters: at least as many bytes
+                            raise TooBig(
+                                f"The {kind} file's element {index} is longer than {cap:,} characters, more than "
+                                "a text and its fields may hold (DATAMOAT_IMPORT_MAX_TEXT_CHARS)."
+                            ) from None
                         if buf.more():
                             continue
                         raise ReaderError(f"The {kind} file is not valid JSON at element {index}: {exc.msg}.") from None
+                    except RecursionError:
+                        raise ReaderError(
+                            f"The {kind} file's element {index} nests deeper than the reader can follow "
+                            f"(records may nest {limits.depth} levels: DATAMOAT_IMPORT_MAX_DEPTH)."
+                        ) from None
                     # A value ending exactly at the buffer's end may be a number cut in two.
                     if end == len(buf.text) and buf.more():
                         continue
@@ -91,8 +104,10 @@ def _elements(path: str | os.PathLike, kind: str) -> Iterator[tuple[int, object]
             raise not_utf8(exc, f"near element {index}") from None
 
 
-def read_json(path: str | os.PathLike, *, text_field: str = "text") -> Iterator[Record | RowError]:
-    for index, value in _elements(path, "JSON"):
+def read_json(
+    path: str | os.PathLike, *, text_field: str = "text", limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Record | RowError]:
+    for index, value in _elements(path, "JSON", limits):
         if type(value) is dict:
             yield index, value
         else:
@@ -116,7 +131,9 @@ def _choices(annotation: dict):
     return None
 
 
-def read_labelstudio(path: str | os.PathLike, *, text_field: str = "text") -> Iterator[Record | RowError]:
+def read_labelstudio(
+    path: str | os.PathLike, *, text_field: str = "text", limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Record | RowError]:
     """Label Studio's JSON export: ``[{"id", "data": {"text": ...}, "annotations": [{"completed_by",
     "result": [{"value": {"choices": [...]}}]}]}]``.
 
@@ -126,7 +143,7 @@ def read_labelstudio(path: str | os.PathLike, *, text_field: str = "text") -> It
     annotation wins) or ``annotator_field="annotator"`` (every annotation, as crowd labels). Cancelled
     annotations are left out.
     """
-    for index, task in _elements(path, "Label Studio"):
+    for index, task in _elements(path, "Label Studio", limits):
         if type(task) is not dict or not isinstance(task.get("data"), dict):
             yield RowError(index, "The task has no 'data' object.")
             continue

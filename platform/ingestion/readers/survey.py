@@ -6,13 +6,18 @@ the field size limit raised below, accepts every well-encoded input), so their s
 pass over the bytes: decode in 1 MiB blocks and count newlines (about 1 GB/s, against about 0.3 M rows/s
 for reading the rows, so a 100k-row file costs milliseconds). JSON documents and Parquet files can
 break anywhere, so their survey reads every element or batch.
+
+It also enforces the file-wide limits before anything is stored: ``Limits.decoded_bytes`` (a text
+file decodes to its own size; a Parquet file's batches are sized in Arrow as they decode) and
+``Limits.rows`` (row numbers as ``chunked`` counts them: lines for the line formats, so the newline
+count is exact; csv/tsv records are counted exactly only when the newline count is over the limit).
 """
 from __future__ import annotations
 
 import codecs
 import os
 
-from .base import ReaderError, check_not_empty
+from .base import DEFAULT_LIMITS, Limits, ReaderError, check_not_empty
 from .delimited import read_csv, read_tsv
 from .jsonarray import _elements
 from .parquet import survey_parquet
@@ -52,20 +57,46 @@ def _header_check(path, *, format: str, text_field: str) -> None:
         break
 
 
-def survey(path: str | os.PathLike, *, format: str, text_field: str = "text") -> int:
-    """Raise ReaderError for any file-level problem; otherwise an estimate of the row count (exact for
-    json, labelstudio-tasks, parquet and line formats without blank lines; an upper bound for csv/tsv
-    with multi-line fields)."""
+def _csv_records_over(path, *, format: str, text_field: str, limit: int) -> bool:
+    """Whether the file holds more than ``limit`` records (multi-line fields make lines over-count)."""
+    for count, _ in enumerate((read_tsv if format == "tsv" else read_csv)(path, text_field=text_field), start=1):
+        if count > limit:
+            return True
+    return False
+
+
+def _check_size(path, limits: Limits) -> None:
+    size = os.path.getsize(path)
+    if size > limits.decoded_bytes:
+        raise limits.too_many_bytes(size)
+
+
+def survey(path: str | os.PathLike, *, format: str, text_field: str = "text", limits: Limits = DEFAULT_LIMITS) -> int:
+    """Raise ReaderError for any file-level problem (TooBig for one over ``limits``); otherwise an
+    estimate of the row count (exact for json, labelstudio-tasks, parquet and line formats without blank
+    lines; an upper bound for csv/tsv with multi-line fields)."""
     if format in ("csv", "tsv"):
+        _check_size(path, limits)
         lines = _utf8_lines(path)
         _header_check(path, format=format, text_field=text_field)
         if lines <= 1:
             raise ReaderError("The file holds no rows.")
+        if lines - 1 > limits.rows and _csv_records_over(path, format=format, text_field=text_field, limit=limits.rows):
+            raise limits.too_many_rows()
         return lines - 1
     if format in ("jsonl", "doccano", "txt"):
-        return _utf8_lines(path)
+        _check_size(path, limits)
+        lines = _utf8_lines(path)
+        if lines > limits.rows:
+            raise limits.too_many_rows()
+        return lines
     if format in ("json", "labelstudio"):
-        return sum(1 for _ in _elements(path, "Label Studio" if format == "labelstudio" else "JSON"))
+        _check_size(path, limits)
+        elements = 0
+        for elements, _ in _elements(path, "Label Studio" if format == "labelstudio" else "JSON", limits):  # noqa: B007
+            if elements > limits.rows:
+                raise limits.too_many_rows()
+        return elements
     if format == "parquet":
-        return survey_parquet(path, text_field=text_field)
+        return survey_parquet(path, text_field=text_field, limits=limits)
     raise ReaderError(f"Unknown format {format!r}.")

