@@ -12,10 +12,9 @@ import http.client
 import json
 import os
 import statistics
-import threading
 import time
 
-from bench.common import Row, gunicorn, p95, requires_postgres
+from bench.common import Row, gunicorn, p95, requires_postgres, run_clients
 
 ITEMS = int(os.environ.get("BENCH_LABEL_ITEMS", "100000"))
 ITERATIONS = int(os.environ.get("BENCH_LABEL_ITERATIONS", "300"))  # per annotator
@@ -52,7 +51,7 @@ def _seed(n_annotators: int):
     return admin, project, tokens
 
 
-def _annotator(port: int, project_id: int, token: str, iterations: int, latencies: list, errors: list, start):
+def _annotator(token: str, port: int, project_id: int, iterations: int, latencies: list, errors: list, start):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     labels = ["a", "b", "c"]
@@ -78,18 +77,7 @@ def _annotator(port: int, project_id: int, token: str, iterations: int, latencie
 
 
 def _measure(port: int, project_id: int, tokens: list[str]) -> tuple[list[float], list[str]]:
-    latencies: list[float] = []
-    errors: list[str] = []
-    start = threading.Barrier(len(tokens))
-    threads = [
-        threading.Thread(target=_annotator, args=(port, project_id, t, ITERATIONS, latencies, errors, start))
-        for t in tokens
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, errors
+    return run_clients(_annotator, tokens, port, project_id, ITERATIONS)
 
 
 def run() -> list[Row]:

@@ -11,10 +11,9 @@ import http.client
 import json
 import os
 import statistics
-import threading
 import time
 
-from bench.common import Row, gunicorn, p95, requires_postgres
+from bench.common import Row, gunicorn, p95, requires_postgres, run_clients
 
 ITEMS = int(os.environ.get("BENCH_REVIEW_ITEMS", "20000"))
 ITERATIONS = int(os.environ.get("BENCH_REVIEW_ITERATIONS", "200"))  # per reviewer
@@ -47,7 +46,7 @@ def _seed(n_reviewers: int):
     return project, tokens, stamp
 
 
-def _reviewer(port, project_id, token, iterations, latencies, errors, start):
+def _reviewer(token, port, project_id, iterations, latencies, errors, start):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     start.wait()
@@ -71,16 +70,7 @@ def _reviewer(port, project_id, token, iterations, latencies, errors, start):
 
 
 def _measure(port, project_id, tokens, iterations):
-    latencies: list[float] = []
-    errors: list[str] = []
-    start = threading.Barrier(len(tokens))
-    threads = [threading.Thread(target=_reviewer, args=(port, project_id, t, iterations, latencies, errors, start))
-               for t in tokens]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, errors
+    return run_clients(_reviewer, tokens, port, project_id, iterations)
 
 
 def run() -> list[Row]:

@@ -298,3 +298,19 @@ def login_storm_and_labeling(
         sampler.join()
         watcher.close()
     return LoadResult(statuses, peak[0], latencies, wall)
+
+
+def run_clients(client, tokens: list[str], *args) -> tuple[list[float], list[str]]:
+    """Run ``client(token, *args, latencies, errors, start)`` in one thread per token, released together
+    by a barrier; the latencies (ms) and errors they appended."""
+    import threading
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    start = threading.Barrier(len(tokens))
+    threads = [threading.Thread(target=client, args=(token, *args, latencies, errors, start)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors
