@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import CAN_ANNOTATE, CAN_REVIEW, Role
-from annotation import selectors, services
+from annotation import review_services, selectors, services
 from annotation.models import Review
 from common.api.pagination import keyset_page, paginated
 from common.api.schema import error_responses
@@ -44,7 +44,7 @@ class AnnotationValueSerializer(serializers.Serializer):
     spans = SpanOutput(many=True, required=False)
 
 
-def _meta_field() -> serializers.JSONField:
+def meta_field() -> serializers.JSONField:
     return json_field({**FREE_OBJECT, "description": "The item's metadata: the import's other columns."})
 
 
@@ -61,7 +61,7 @@ def _sees_hidden(project) -> bool:
     return project.user_role in ("admin", Role.MANAGER)
 
 
-def _exclude_ids(request) -> list[int]:
+def exclude_ids_of(request) -> list[int]:
     """``exclude`` from the JSON body (a list) or the query string (comma-separated ids)."""
     raw = request.data.get("exclude") if hasattr(request.data, "get") else None
     if raw is None:
@@ -95,7 +95,7 @@ class ItemNextApi(APIView):
 
             id = serializers.IntegerField()
             text = serializers.CharField()
-            meta = _meta_field()
+            meta = meta_field()
 
         item = ItemSerializer()
         lease_expires_at = serializers.DateTimeField()
@@ -107,7 +107,7 @@ class ItemNextApi(APIView):
     )
     def post(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_ANNOTATE)
-        lease = services.item_claim_next(project=project, user=request.user, exclude_ids=_exclude_ids(request))
+        lease = services.item_claim_next(project=project, user=request.user, exclude_ids=exclude_ids_of(request))
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         item = lease.item
@@ -178,7 +178,7 @@ class ItemDetailApi(APIView):
         project_id = serializers.IntegerField()
         text = serializers.CharField()
         raw_text = serializers.CharField()
-        meta = _meta_field()
+        meta = meta_field()
         hidden = _hidden_field()
         excluded_reason = serializers.CharField(allow_blank=True)
         annotation_count = serializers.IntegerField()
@@ -210,7 +210,7 @@ class ReviewCreateApi(APIView):
         item = item_for_user(user=request.user, item_id=item_id, roles=CAN_REVIEW)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = services.review_create(item=item, reviewer=request.user, **data.validated_data)
+        review = review_services.review_create(item=item, reviewer=request.user, **data.validated_data)
         body = {
             "id": review.id,
             "reviewer": request.user.username,
@@ -277,7 +277,7 @@ class ItemOutput(serializers.Serializer):
     id = serializers.IntegerField()
     text = serializers.CharField()
     raw_text = serializers.CharField()
-    meta = _meta_field()
+    meta = meta_field()
     hidden = _hidden_field()
     excluded_reason = serializers.CharField(help_text="Why cleaning excluded the item; empty when included.")
     annotation_count = serializers.IntegerField()

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.roles import CAN_ANNOTATE, CAN_REVIEW
 from annotation import review_selectors, review_services
-from annotation.apis import AnnotationValueSerializer, _exclude_ids, _meta_field
+from annotation.apis import AnnotationValueSerializer, exclude_ids_of, meta_field
 from annotation.models import ReviewCandidate
 from common.api.pagination import keyset_page, paginated
 from common.api.schema import error_responses
@@ -57,7 +57,7 @@ class ReviewNextApi(APIView):
 
             id = serializers.IntegerField()
             text = serializers.CharField()
-            meta = _meta_field()
+            meta = meta_field()
 
         class AnnotationSerializer(serializers.Serializer):
             class Meta:
@@ -93,7 +93,7 @@ class ReviewNextApi(APIView):
         data.is_valid(raise_exception=True)
         lease = review_services.review_claim_next(
             project=project, user=request.user, reason=data.validated_data.get("reason"),
-            exclude_ids=_exclude_ids(request),
+            exclude_ids=exclude_ids_of(request),
         )
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)

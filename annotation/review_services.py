@@ -7,19 +7,20 @@ disagrees with the item's others adds a ``disagreement`` row at once. A review o
 every open row of it.
 
 Concurrency: ``review_claim_next`` locks the chosen item row (``FOR UPDATE OF i SKIP LOCKED`` on
-PostgreSQL) and inserts the reviewer's ``ReviewLease`` with ``ON CONFLICT (item_id) DO NOTHING``: the
-lease's unique item is the last word, so two reviewers never hold the same item, even when one of them
+PostgreSQL) and upserts the reviewer's ``ReviewLease`` (``ON CONFLICT (item_id) DO UPDATE`` only over an
+expired lease or one of their own): the lease's unique item is the last word, so two reviewers never hold the same item, even when one of them
 judged the item free from a snapshot taken before the other committed. SQLite serialises writers.
 """
 from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -28,8 +29,9 @@ from accounts.models import User
 from annotation.models import Annotation, Flag, Review, ReviewCandidate, ReviewLease
 from annotation.queue_sql import db_datetime, table
 from annotation.values import invalid_value, value_clean
+from annotation.votes import latest_reviews
 from common.errors import Invalid
-from common.rows import is_deadlock
+from common.rows import retry_on_deadlock
 from projects.models import Item, Project
 
 Kind = ReviewCandidate.Kind
@@ -59,12 +61,11 @@ def review_candidates_replace(*, project_id: int, kind: str, entries: Iterable[t
 
 
 def _finally_reviewed(project_id: int) -> set[int]:
-    latest: dict[int, str] = {}
-    for item_id, verdict in (
-        Review.objects.filter(project_id=project_id).order_by("item_id", "created_at", "id").values_list("item_id", "verdict")
-    ):
-        latest[item_id] = verdict
-    return {item_id for item_id, verdict in latest.items() if verdict != Review.Verdict.SEND_BACK}
+    """Items whose latest verdict is final: anything but a send-back (which asks for more votes)."""
+    return {
+        item_id for item_id, (verdict, _, _) in latest_reviews(project_id=project_id).items()
+        if verdict != Review.Verdict.SEND_BACK
+    }
 
 
 def review_candidate_add(*, project_id: int, item_id: int, kind: str, score: float, detail: dict) -> None:
@@ -80,14 +81,12 @@ def review_candidate_add(*, project_id: int, item_id: int, kind: str, score: flo
 def disagreement_check(*, item: Item) -> bool:
     """After a new annotation: open a ``disagreement`` candidate when the item's single labels differ.
     Two queries, and only for items with more than one annotation."""
-    labels = list(Annotation.objects.filter(item_id=item.id).exclude(label="").values_list("label", flat=True))
-    if len(set(labels)) < 2:
+    counts = Counter(Annotation.objects.filter(item_id=item.id).exclude(label="").values_list("label", flat=True))
+    if len(counts) < 2:
         return False
-    top = max(labels.count(label) for label in set(labels))
-    counts = {label: labels.count(label) for label in sorted(set(labels))}
     review_candidate_add(
-        project_id=item.project_id, item_id=item.id, kind=Kind.DISAGREEMENT, score=1 - top / len(labels),
-        detail={"labels": counts},
+        project_id=item.project_id, item_id=item.id, kind=Kind.DISAGREEMENT,
+        score=1 - max(counts.values()) / counts.total(), detail={"labels": dict(sorted(counts.items()))},
     )
     return True
 
@@ -154,18 +153,12 @@ def review_claim_next(
     if reason is not None and reason not in Kind.values:
         raise Invalid(f"reason must be one of {', '.join(Kind.values)}.", code="invalid_reason",
                       fields={"reason": ["Unknown."]})
-    exclude_ids = [int(i) for i in exclude_ids]
-    for attempt in range(3):
-        try:
-            return _claim(project=project, user=user, reason=reason, exclude_ids=exclude_ids)
-        except OperationalError as exc:
-            # PostgreSQL broke a lock cycle by aborting this claim (seen once in a loaded CI run with four
-            # reviewers): nothing of it was written, so it is simply asked again.
-            if not is_deadlock(exc) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    # PostgreSQL broke a lock cycle by aborting a claim once, in a loaded CI run with four reviewers:
+    # nothing of it was written, so it is simply asked again.
+    return _claim(project=project, user=user, reason=reason, exclude_ids=[int(i) for i in exclude_ids])
 
 
+@retry_on_deadlock
 def _claim(*, project: Project, user: User, reason: str | None, exclude_ids: list[int]) -> ReviewLease | None:
     now = timezone.now()
     resumed = _resume(project=project, user=user, reason=reason, exclude_ids=exclude_ids, now=now)
@@ -236,16 +229,10 @@ def review_create(*, item: Item, reviewer: User, verdict: str, value=None, reaso
     reason = (reason or "").strip()[:500]
     if verdict == Review.Verdict.EXCLUDE and not reason:
         raise Invalid("Say why the item is excluded.", code="reason_required", fields={"reason": ["Required."]})
-    for attempt in range(3):
-        try:
-            return _review_write(item=item, reviewer=reviewer, verdict=verdict, value=value, label=label,
-                                 reason=reason)
-        except OperationalError as exc:  # a lock cycle broken by PostgreSQL: nothing was written
-            if not is_deadlock(exc) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return _review_write(item=item, reviewer=reviewer, verdict=verdict, value=value, label=label, reason=reason)
 
 
+@retry_on_deadlock
 def _review_write(*, item: Item, reviewer: User, verdict: str, value, label: str, reason: str) -> Review:
     project = item.project
     now = timezone.now()

@@ -34,7 +34,7 @@ from django.utils import timezone
 from accounts.models import User
 from annotation import queue_sql
 from annotation.models import Annotation, Lease, Skip
-from annotation.review_services import disagreement_check, review_create  # noqa: F401  (verdicts live there)
+from annotation.review_services import disagreement_check
 from annotation.strategies import QueueStrategy, strategy_for
 from annotation.values import value_clean
 from common.errors import Conflict

@@ -72,10 +72,32 @@ def review_verdicts(*, project_id: int, labels: Iterable[str]) -> dict[int, str 
         if verdict != Review.Verdict.CORRECT:
             latest[item_id] = None
             continue
-        if not label and isinstance(value, dict):
-            label = str(value.get("label", ""))
+        label = _review_label(label, value)
         if label in allowed:
             latest[item_id] = label
+    return latest
+
+
+def _review_label(label: str, value) -> str:
+    """A review's single label: its column, or the ``label`` of its value (rows written before the
+    column was filled)."""
+    if not label and isinstance(value, dict):
+        return str(value.get("label", ""))
+    return label
+
+
+def latest_reviews(*, project_id: int, item_ids: Iterable[int] | None = None) -> dict[int, tuple[str, str, int]]:
+    """item_id → (verdict, label, review id) of each item's latest review (reviews are append-only and
+    the latest one is the item's verdict); all the project's reviewed items, or those of ``item_ids``."""
+    rows = Review.objects.filter(project_id=project_id).order_by("item_id", "created_at", "id")
+    wanted = None if item_ids is None else list(item_ids)
+    batches = [rows] if wanted is None else [
+        rows.filter(item_id__in=wanted[start : start + 5000]) for start in range(0, len(wanted), 5000)
+    ]
+    latest: dict[int, tuple[str, str, int]] = {}
+    for batch in batches:
+        for item_id, verdict, label, value, review_id in batch.values_list("item_id", "verdict", "label", "value", "id"):
+            latest[item_id] = (verdict, _review_label(label, value), review_id)
     return latest
 
 
@@ -84,25 +106,11 @@ def latest_corrections(*, project_id: int, item_ids: Iterable[int], labels: Iter
     to one of ``labels`` (the ruler takes reviewers' corrections of its items, whether or not the item
     is excluded now)."""
     allowed = set(labels)
-    wanted = list(item_ids)
-    latest: dict[int, tuple[str, str, dict | None, int]] = {}
-    for start in range(0, len(wanted), 5000):
-        rows = (
-            Review.objects.filter(project_id=project_id, item_id__in=wanted[start : start + 5000])
-            .order_by("item_id", "created_at", "id")
-            .values_list("item_id", "verdict", "label", "value", "id")
-        )
-        for item_id, verdict, label, value, review_id in rows:
-            latest[item_id] = (verdict, label, value, review_id)
-    found = {}
-    for item_id, (verdict, label, value, review_id) in latest.items():
-        if verdict != Review.Verdict.CORRECT:
-            continue
-        if not label and isinstance(value, dict):
-            label = str(value.get("label", ""))
-        if label in allowed:
-            found[item_id] = (label, review_id)
-    return found
+    return {
+        item_id: (label, review_id)
+        for item_id, (verdict, label, review_id) in latest_reviews(project_id=project_id, item_ids=item_ids).items()
+        if verdict == Review.Verdict.CORRECT and label in allowed
+    }
 
 
 def changes_between(*, project_id: int, item_ids: Iterable[int], since, until) -> tuple[dict[int, dict], set[int]]:

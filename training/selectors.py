@@ -98,8 +98,8 @@ def run_compare(*, a: TrainingRun, b: TrainingRun) -> dict:
     result = compare(
         [truth_all[i] for i in ids], [pred_a[i][1] for i in ids], [pred_b[i][1] for i in ids], labels=labels
     )
-    texts = dict(Item.objects.filter(id__in=[ids[k] for k in (result["fixed"] + result["broken"])[:2 * COMPARE_LIST_LIMIT]])
-                 .values_list("id", "text"))
+    shown = result["fixed"][:COMPARE_LIST_LIMIT] + result["broken"][:COMPARE_LIST_LIMIT]
+    texts = dict(Item.objects.filter(id__in=[ids[k] for k in shown]).values_list("id", "text"))
 
     def listed(positions: list[int]) -> list[dict]:
         return [

@@ -198,7 +198,7 @@ def run_execute(*, run_id: int) -> TrainingRun | None:
         logger.exception("storing the artifacts of training run %s failed", run.id)
         return _fail(run, out_dir, f"Training finished but its artifacts could not be stored: {exc}")
     try:
-        _store_result(run, result, key, reporter)
+        _store_result(run, result, key, reporter, evaluated_on=version.ruler)
     except Exception as exc:  # e.g. an item of the snapshot deleted with its project meanwhile
         logger.exception("storing the results of training run %s failed", run.id)
         return _fail(run, out_dir, f"Training finished but its results could not be stored: {exc}")
@@ -230,8 +230,11 @@ def _fail(run: TrainingRun, out_dir: Path, message: str) -> TrainingRun:
     return run
 
 
-def _store_result(run: TrainingRun, result: engine.RunResult, artifacts: str, reporter: RowReporter) -> None:
-    """Predictions and the succeeded row in one transaction: all of them or none.
+def _store_result(
+    run: TrainingRun, result: engine.RunResult, artifacts: str, reporter: RowReporter, *, evaluated_on: dict | None = None
+) -> None:
+    """Predictions and the succeeded row in one transaction: all of them or none. ``evaluated_on`` is the
+    version's ruler (``DatasetVersion.ruler``): the evaluation set its test split is, or None.
 
     The heartbeat is fresh (committed) when the transaction opens, and beats after each batch of
     predictions. Those beats commit only with the transaction, but the first one locks the row, so a
@@ -241,7 +244,7 @@ def _store_result(run: TrainingRun, result: engine.RunResult, artifacts: str, re
     test = result.metrics["test"]
     metrics = {**test, "val": result.metrics["val"], "test": test, "seconds": round(result.seconds, 2),
                "parameters": result.num_parameters, "vocab_size": result.vocab_size,
-               "evaluated_on": _evaluated_on(run)}
+               "evaluated_on": evaluated_on}
     reporter.beat()
     with transaction.atomic():
         predictions = result.predictions
@@ -270,12 +273,6 @@ def _store_result(run: TrainingRun, result: engine.RunResult, artifacts: str, re
             transaction.set_rollback(True)
             return
         _feed_model_mistakes(run, predictions)
-
-
-def _evaluated_on(run: TrainingRun) -> dict | None:
-    """The ruler the test metrics were measured on ({evaluation_set, revision, items}), or None when
-    the version's test split is not a pinned evaluation set."""
-    return DatasetVersion.objects.filter(id=run.version_id).values_list("ruler", flat=True).first()
 
 
 def _feed_model_mistakes(run: TrainingRun, predictions) -> int:

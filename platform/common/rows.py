@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.models import Model
 
 
@@ -62,3 +62,21 @@ def is_deadlock(exc: BaseException) -> bool:
     """PostgreSQL aborted our transaction to break a deadlock (SQLSTATE 40P01): safe to run it again."""
     cause = getattr(exc, "__cause__", None)
     return getattr(cause, "sqlstate", None) == "40P01" or getattr(getattr(cause, "diag", None), "sqlstate", None) == "40P01"
+
+
+def retry_on_deadlock(function, attempts: int = 3):
+    """Run ``function`` (which owns its transaction) again when PostgreSQL broke a lock cycle by
+    aborting it: nothing of the aborted transaction was written. Other errors, and the last attempt's
+    deadlock, are raised."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        for attempt in range(attempts):
+            try:
+                return function(*args, **kwargs)
+            except OperationalError as exc:
+                if not is_deadlock(exc) or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    return run

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotation import services
+from annotation import review_services, services
 from annotation.models import Annotation, Lease
 from common.errors import Conflict, Invalid
 from tests import factories
@@ -120,9 +120,9 @@ def test_span_values_must_lie_within_the_text_and_carry_known_labels():
 
 
 def test_a_reviewer_accepts_or_corrects_with_a_checked_value(project, items, reviewer):
-    accepted = services.review_create(item=items[0], reviewer=reviewer, verdict="accept")
-    corrected = services.review_create(item=items[0], reviewer=reviewer, verdict="correct", value={"label": "negative"})
+    accepted = review_services.review_create(item=items[0], reviewer=reviewer, verdict="accept")
+    corrected = review_services.review_create(item=items[0], reviewer=reviewer, verdict="correct", value={"label": "negative"})
     assert (accepted.value, corrected.label) == (None, "negative")
     for verdict, value in (("correct", None), ("correct", {"label": "meh"}), ("accept", {"label": "positive"}), ("x", None)):
         with pytest.raises(Invalid):
-            services.review_create(item=items[0], reviewer=reviewer, verdict=verdict, value=value)
+            review_services.review_create(item=items[0], reviewer=reviewer, verdict=verdict, value=value)

@@ -114,3 +114,31 @@ def build_one(project):
     (item,) = factories.make_items(project, [f"the only text of {project.name}"])
     vote(item, "positive")
     return build(project, split={"train": 1.0, "val": 0.0, "test": 0.0})
+
+
+@pytest.mark.django_db
+def test_both_lists_carry_their_texts_when_the_fixed_list_is_long(client_for, noisy_project, make_reviewers, monkeypatch):
+    from training import selectors as training_selectors
+
+    monkeypatch.setattr(training_selectors, "COMPARE_LIST_LIMIT", 2)
+    project, items, truth = noisy_project
+    (reviewer,) = make_reviewers(project, 1)
+    version = build(project)
+    evaluation_set_pin(project=project, from_version=version)
+    ruler = {p.item_id: p.label for p in evaluation_set_ids(project)}
+    ids = sorted(ruler)
+    runs = []
+    # a gets the first 6 ruler items wrong, b the last 2: six fixed, two broken.
+    for wrong in (set(ids[:6]), set(ids[-2:])):
+        run = TrainingRun.objects.create(project=project, version=version, status="succeeded", metrics={})
+        Prediction.objects.bulk_create(
+            Prediction(run=run, item_id=i, split="test", label=ruler[i],
+                       predicted=("negative" if ruler[i] == "positive" else "positive") if i in wrong else ruler[i],
+                       confidence=0.9)
+            for i in ids
+        )
+        runs.append(run)
+    body = client_for(reviewer).get(f"/api/v1/runs/compare?a={runs[0].id}&b={runs[1].id}").json()
+    assert (body["fixed_count"], body["broken_count"]) == (6, 2)
+    assert len(body["fixed"]) == len(body["broken"]) == 2
+    assert all(row["text"] for row in body["fixed"] + body["broken"])

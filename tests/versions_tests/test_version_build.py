@@ -8,7 +8,7 @@ import pytest
 
 from accounts.roles import Role
 from annotation.consolidation import consolidate
-from annotation.services import review_create
+from annotation.review_services import review_create
 from common.jobs import job_cancel
 from curation import services
 from curation.selectors import version_snapshot_dir

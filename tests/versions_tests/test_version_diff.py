@@ -1,7 +1,7 @@
 """Diffs between two versions' snapshots."""
 from __future__ import annotations
 
-from annotation.services import review_create
+from annotation.review_services import review_create
 from curation.diff import snapshot_diff
 from curation.selectors import version_snapshot_dir
 from projects.models import Item

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.services import review_create
+from annotation.review_services import review_create
 from tests import factories
 from tests.versions_tests.conftest import SPLIT, build, labeled_items
 
