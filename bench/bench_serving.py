@@ -36,6 +36,7 @@ from bench.common import (
     latency_beside_idle_connections,
     login_storm_and_labeling,
     p95,
+    requires_postgres,
     wait_for_port,
 )
 
@@ -159,16 +160,15 @@ def _seed_load(tag: str):
 
 
 def _connection_rows() -> list[Row]:
-    from django.conf import settings
     from django.db import connection
     from django.db.models import Q
 
     from accounts.models import User
     from projects.models import Project
 
-    if not settings.IS_POSTGRES:
-        return [Row("login storm + labeling: PostgreSQL connections", None, "",
-                    note="skipped: needs PostgreSQL, set DATABASE_URL")]
+    skipped = requires_postgres("login storm + labeling: PostgreSQL connections")
+    if skipped:
+        return skipped
     conninfo = {k: v for k, v in connection.get_connection_params().items() if k in {
         "dbname", "user", "password", "host", "port"}}
     folder = Path(tempfile.mkdtemp(prefix="bench-serving-"))

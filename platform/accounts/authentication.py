@@ -29,6 +29,12 @@ def _token_sql(vendor: str) -> str:
     )
 
 
+@functools.cache
+def _token_columns() -> int:
+    """How many of ``_token_sql``'s columns are the token's (the rest are its user's)."""
+    return len(model_fields(Token))
+
+
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's ``TokenAuthentication`` contract (header, keyword, 401 with ``WWW-Authenticate: Token``) on
     accounts' own tokens: several per user, stored as digests, expiring, revocable. One query (the token
@@ -36,13 +42,11 @@ class TokenAuthentication(authentication.TokenAuthentication):
     which was the largest single cost of a labeling request (~0.6 ms of CPU of ~2.3 here); expiry is a
     comparison on the fetched row."""
 
-    model = Token
-
     def authenticate_credentials(self, key):
         row = None if "\x00" in key else fetch_row(_token_sql(connection.vendor), [token_digest(key)])
         if row is None:
             raise AuthenticationFailed("Invalid token.")
-        n_token = len(model_fields(Token))
+        n_token = _token_columns()
         token = instance_from_row(Token, row[:n_token])
         token.user = instance_from_row(User, row[n_token:])
         now = timezone.now()

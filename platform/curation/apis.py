@@ -23,6 +23,7 @@ from common.api.schema import error_responses
 from common.api.serializers import JobOutput, VersionCountsOutput, json_field
 from common.errors import Conflict, Invalid
 from common.models import JobStatus
+from common.storage import is_local
 from curation import quality as quality_mod
 from curation import selectors, services
 from curation.access import version_for_user
@@ -49,7 +50,9 @@ def _built_snapshot(version: DatasetVersion):
         raise Conflict(f"Version {version.number} is not built (status: {version.status}).", code="not_built")
     folder = selectors.version_snapshot_dir(version)
     try:
-        snapshot_open(folder)
+        # A remote storage's copy was checked against the manifest as it was fetched (folder_local):
+        # hashing it again here would read every file twice per request.
+        snapshot_open(folder, verify=is_local())
     except SnapshotError as exc:
         raise Conflict(f"The snapshot of version {version.number} cannot be served: {exc}",
                        code="snapshot_unavailable") from None

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from common.storage import file_sha256
 from curation.splits import SPLITS
 
 FORMAT = 1
@@ -64,14 +65,6 @@ def _row_hash_update(digest, ids, texts, labels, splits) -> None:
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     digest.update("".join(encode([i, t, lab, s]) + "\n" for i, t, lab, s in zip(ids, texts, labels, splits,
                                                                                   strict=True)).encode("utf-8"))
-
-
-def file_sha256(path: Path, *, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class SnapshotWriter:

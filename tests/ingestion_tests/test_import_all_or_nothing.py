@@ -75,9 +75,11 @@ def test_a_running_import_cancelled_as_its_worker_died_is_undone_by_the_reaper_o
 def test_the_reaper_leaves_an_import_cancelled_while_queued_alone(project, write):
     queued = import_create(project=project, file=write("a.txt", "x\n"), dispatch=False)
     import_cancel(job=queued)
-    factories.make_items(project, ["unrelated"])
+    # An item that names the job: undoing the job by mistake would delete it.
+    (item,) = factories.make_items(project, ["named after the job"])
+    Item.objects.filter(id=item.id).update(import_job_id=queued.id)
     assert jobs_reap_stale(stale_after=timedelta(0)) == 0
-    assert Item.objects.count() == 1
+    assert Item.objects.filter(id=item.id).exists()
 
 
 def _overtake_at(text: str) -> None:

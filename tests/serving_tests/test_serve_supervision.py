@@ -11,7 +11,6 @@ import http.client
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from django.core.management.base import CommandError
 
+from bench.common import free_port
 from common.management.commands import serve as serve_module
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,10 +94,7 @@ class Serve:
     """``manage.py serve`` in a temporary data folder, its output in ``log``."""
 
     def __init__(self, tmp_path: Path, *, workers: bool):
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
+        self.port = free_port()
         env = {k: v for k, v in os.environ.items()
                if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DATAMOAT_CACHE_URL", "DJANGO_SECRET_KEY"}}
         env.update(DJANGO_SETTINGS_MODULE="config.settings.local", DATAMOAT_DATA_DIR=str(tmp_path / "data"),

@@ -19,7 +19,7 @@ from common.storage import (
     folder_local,
     storages_reset,
 )
-from curation.selectors import version_snapshot_dir
+from curation.selectors import snapshot_key, version_snapshot_dir
 from curation.snapshot import DATA_FILE, snapshot_open, snapshot_table
 from tests.storage_tests.conftest import stored_keys
 from tests.training_tests.snapshots import TINY
@@ -36,7 +36,7 @@ def _jsonl(response) -> list[dict]:
 
 
 def _snapshot_key(version) -> str:
-    return f"snapshots/project_{version.project_id}/v{version.number}"
+    return snapshot_key(project_id=version.project_id, number=version.number)
 
 
 def test_build_export_diff_train_and_artifacts_all_go_through_the_s3_storage(s3, machines, project, manager,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import signal
 import subprocess
@@ -78,13 +79,19 @@ def web_command(*, python: str, addr: str, workers: int, threads: int) -> list[s
     ]
 
 
+@functools.cache
+def _prctl():
+    """libc's prctl, looked up once in ``serve`` itself: ``find_library`` runs ``ldconfig``, which has no
+    place between fork and exec."""
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+
+
 def _die_with(parent: int) -> None:
     """In the child between fork and exec: receive SIGTERM when ``serve`` (``parent``) dies, even by
-    SIGKILL (Linux's PR_SET_PDEATHSIG; elsewhere a no-op)."""
+    SIGKILL (Linux's PR_SET_PDEATHSIG; elsewhere a no-op). Call ``_prctl()`` once before forking."""
     if not sys.platform.startswith("linux"):
         return
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    _prctl()(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
     if os.getppid() != parent:  # serve died before the prctl: nobody would stop us
         os._exit(1)
 
@@ -167,6 +174,8 @@ class Command(BaseCommand):
             self.stop_all(children)
 
     def start(self, child: Child) -> None:
+        if sys.platform.startswith("linux"):
+            _prctl()  # looked up here, in serve, not in the forked child
         child.process = subprocess.Popen(
             child.command, cwd=REPO, env=self.env,
             start_new_session=True,  # its own process group: Ctrl-C reaches serve only, serve stops the group
