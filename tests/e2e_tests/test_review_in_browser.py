@@ -9,6 +9,8 @@ Screenshots of each page at 1440x900 and 390x844 go to $E2E_SCREENSHOTS (else th
 """
 from __future__ import annotations
 
+import re
+
 import csv
 import gzip
 import importlib.util
@@ -212,8 +214,9 @@ def test_a_reviewer_reviews_three_items_by_keyboard(new_page, review_project, sc
     expect(page.get_by_test_id("review-annotations")).to_contain_text("rater_b")
     expect(page.get_by_test_id("consolidated")).not_to_have_text("none")
     expect(page.get_by_test_id("waiting-count")).not_to_have_text("…")
-    expect(page.get_by_test_id("reason-filter-flagged")).to_contain_text("1")
-    expect(page.get_by_test_id("reason-filter-model_mistake")).to_contain_text(str(review_project["model_mistakes"]))
+    expect(page.get_by_test_id("reason-filter-flagged").locator(".count")).to_have_text("1")
+    expect(page.get_by_test_id("reason-filter-model_mistake").locator(".count")).to_have_text(
+        str(review_project["model_mistakes"]))
     shot(page, screenshots, "review-1440")
     problems += accessibility_problems(page, "review-1440")
 
@@ -300,7 +303,10 @@ def test_a_manager_compares_runs_reads_the_diff_and_the_loop(new_page, review_pr
     expect(page.get_by_test_id("scored-against")).to_contain_text("revision 2")
     for label in LABELS:
         expect(page.get_by_test_id(f"delta-{label}")).to_be_visible()
-    expect(page.get_by_test_id("loss-overlay").locator("path.line")).to_have_count(2)
+    curves = page.get_by_test_id("loss-overlay").locator("path.line")
+    expect(curves).to_have_count(2)
+    for i in range(2):  # both runs drew a curve (an empty series would still draw a path, with no points)
+        expect(curves.nth(i)).to_have_attribute("d", re.compile(r"^M"))
     expect(page.get_by_test_id("compare-quality")).to_contain_text("Est. label noise")
     expect(page.get_by_test_id("compare-fixed")).to_contain_text(f"({expected['fixed_count']})")
     expect(page.get_by_test_id("compare-broken").locator("tbody tr")).to_have_count(expected["broken_count"])

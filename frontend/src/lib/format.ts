@@ -32,3 +32,20 @@ export function when(iso: string | null | undefined): string {
 export function shortHash(hash: string | null | undefined): string {
   return hash ? hash.slice(0, 12) : "n/a";
 }
+
+/** A signed difference: "+0.012", "−0.030", "±0.000". */
+export function signed(value: number | null | undefined, digits = 3): string {
+  if (value === null || value === undefined) return "n/a";
+  return `${value > 0 ? "+" : value < 0 ? "−" : "±"}${Math.abs(value).toFixed(digits)}`;
+}
+
+/** A difference of two shares in percentage points, signed: "+3.2 pts". */
+export function points(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "n/a";
+  return `${signed(value * 100, 1)} pts`;
+}
+
+/** A long text cut to ``length`` characters, with an ellipsis. */
+export function clip(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length)}…` : text;
+}

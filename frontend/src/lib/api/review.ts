@@ -20,6 +20,11 @@ export function reviewQueue(projectId: number | string, reason?: ReasonKind | nu
   return api.get<ReviewQueue>(`/projects/${projectId}/review-queue`, { reason: reason ?? undefined, page_size: pageSize });
 }
 
+/** Only the counts of what waits, per reason (one row of the queue is fetched and dropped). */
+export async function reviewCounts(projectId: number | string): Promise<ReviewQueue["counts"]> {
+  return (await reviewQueue(projectId, null, 1)).counts;
+}
+
 /** A verdict: accept, correct (with the value), exclude (with a reason) or send back. */
 export function reviewCreate(itemId: number, body: ReviewInput): Promise<Review> {
   return api.post<Review>(`/items/${itemId}/reviews`, body);
