@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from accounts import apis as accounts_apis
 from annotation import apis as annotation_apis
+from annotation import item_apis
 from tests import factories
 from tests.contract import ContractViolation, openapi, walk
 
@@ -40,7 +41,7 @@ def test_an_undeclared_field_deep_in_a_stored_json_value_fails(client_for, monke
 
     _planted(
         monkeypatch,
-        annotation_apis.ItemDetailApi.OutputSerializer,
+        item_apis.ItemDetailApi.OutputSerializer,
         lambda body: body["annotations"][0]["value"].update(confidence=0.9),
     )
     expected = r"GET /api/v1/items/\{item_id\}: response 200 has undeclared field annotations\[0\]\.value\.confidence"

@@ -9,12 +9,11 @@ Screenshots of each page at 1440x900 and 390x844 go to $E2E_SCREENSHOTS (else th
 """
 from __future__ import annotations
 
-import re
-
 import csv
 import gzip
 import importlib.util
 import math
+import re
 from datetime import timedelta
 from pathlib import Path
 
