@@ -58,8 +58,9 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-# Pure Python floors a pure core may use: the domain errors carry no HTTP and import nothing.
-PURE_ALLOWED = {"common.errors"}
+# Pure Python floors a pure core may use: the domain errors carry no HTTP and import nothing; the
+# script helpers (which texts are Chinese, Japanese or Korean) import only re.
+PURE_ALLOWED = {"common.errors", "common.scripts"}
 
 
 PURE_CORES = [
@@ -72,6 +73,7 @@ PURE_CORES = [
     REPO / "annotation" / "strategies.py",
     REPO / "annotation" / "values.py",
     PLATFORM / "common" / "errors.py",
+    PLATFORM / "common" / "scripts.py",
 ]
 
 

