@@ -35,6 +35,8 @@ def _param_schema(param: dict) -> dict:
     for bound in ("minimum", "maximum"):
         if param[bound] is not None:
             schema[bound] = param[bound]
+    if not param["required"] and param.get("default") is None:
+        schema["nullable"] = True  # null: decided per text (near_dedup's ngram)
     return schema
 
 

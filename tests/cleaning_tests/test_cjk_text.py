@@ -130,3 +130,45 @@ def test_the_noise_features_of_chinese_are_character_ngrams():
 )
 def test_pii_in_chinese_sentences(text, expected, found):
     assert redact(text) == (expected, found)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("这部电影非常好看", "zh-Hans"),
+        ("這部電影非常好看", "zh-Hant"),  # langdetect called it Korean
+        ("早餐一般", "zh-Hans"),
+        ("映画はとても良かった", "ja"),
+        ("이 영화 정말 좋아요", "ko"),
+        ("The film was great fun", "en"),
+        ("Der Film war wirklich toll", "de"),
+    ],
+)
+def test_the_language_step_names_short_cjk_texts(text, language):
+    state, counts = _run({"op": "language", "languages": ["en"]}, [(1, text)])
+    if language == "en":
+        assert state[1]["excluded"] is None
+    else:
+        assert state[1]["details"]["language"] == language
+        assert state[1]["excluded"] == f"language {language}"
+
+
+def test_zh_keeps_both_chinese_scripts_and_a_script_tag_keeps_one():
+    rows = [(1, "这部电影非常好看"), (2, "這部電影非常好看"), (3, "映画はとても良かった"), (4, "Great film")]
+    state, _ = _run({"op": "language", "languages": ["zh"]}, rows)
+    assert [i for i, e in state.items() if e["excluded"] is None] == [1, 2]
+    state, _ = _run({"op": "language", "languages": ["zh-Hant", "ja"]}, rows)
+    assert [i for i, e in state.items() if e["excluded"] is None] == [2, 3]
+    # langdetect's old names, as stored in earlier runs' specs, still mean the same scripts.
+    state, _ = _run({"op": "language", "languages": ["zh-cn"]}, rows)
+    assert [i for i, e in state.items() if e["excluded"] is None] == [1]
+
+
+def test_folding_chinese_scripts_is_off_by_default():
+    rows = [(1, "这部电影非常好看，推荐！"), (2, "這部電影非常好看，推薦！")]
+    state, _ = _run({"op": "exact_dedup"}, rows)
+    assert state[2]["excluded"] is None
+    state, _ = _run({"op": "exact_dedup", "fold_chinese": True}, rows)
+    assert state[2]["excluded"] == "duplicate of #1"
+    state, _ = _run({"op": "near_dedup", "fold_chinese": True}, rows)
+    assert state[2]["details"] == {"near_duplicate_of": 1, "jaccard": 1.0}

@@ -48,7 +48,8 @@ def test_it_reports_which_step_of_a_list_is_bad():
 
 def test_it_fills_in_defaults():
     assert normalized_spec(build_step({"op": "near_dedup"})) == {
-        "op": "near_dedup", "threshold": 0.8, "shingle": "char", "ngram": 5, "num_perm": 128,
+        "op": "near_dedup", "threshold": 0.8, "shingle": "char", "ngram": None, "num_perm": 128,
+            "fold_chinese": False,
     }
 
 

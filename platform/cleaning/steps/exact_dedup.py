@@ -8,18 +8,28 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from .base import BatchResult, Outcome, Row, Step
-from .text import comparison_key
+from .base import BatchResult, Outcome, Param, Row, Step
+from .text import comparison_key, fold_chinese
+
+FOLD_CHINESE = Param(
+    "fold_chinese", bool,
+    "Compare traditional and simplified Chinese as one script (OpenCC, traditional to simplified).",
+    default=False,
+)
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(comparison_key(text).encode("utf-8"), digest_size=16).digest()
+def _digest(text: str, fold: bool) -> bytes:
+    key = comparison_key(text)
+    if fold:
+        key = fold_chinese(key)
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
 
 
 class ExactDedup(Step):
     op = "exact_dedup"
     description = "Exclude items whose normalised text (case-folded, whitespace collapsed) repeats an earlier item's."
     whole_project = True
+    params = (FOLD_CHINESE,)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -28,7 +38,7 @@ class ExactDedup(Step):
     def observe(self, rows: Sequence[Row]) -> None:
         first = self.first
         for item_id, text in rows:
-            key = _digest(text)
+            key = _digest(text, self.p["fold_chinese"])
             kept = first.get(key)
             if kept is None or item_id < kept:
                 first[key] = item_id
@@ -36,7 +46,7 @@ class ExactDedup(Step):
     def process_batch(self, rows: Sequence[Row]) -> BatchResult:
         outcomes = []
         for item_id, text in rows:
-            kept = self.first.get(_digest(text), item_id)
+            kept = self.first.get(_digest(text, self.p["fold_chinese"]), item_id)
             if kept != item_id:
                 outcomes.append(Outcome(item_id, excluded=f"duplicate of #{kept}", details={"duplicate_of": kept}))
         return BatchResult(outcomes)

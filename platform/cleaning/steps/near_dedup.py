@@ -37,6 +37,7 @@ import numpy as np
 from common.scripts import is_cjk
 
 from .base import BatchResult, Outcome, Param, Row, Step
+from .exact_dedup import FOLD_CHINESE
 from .minhash import (
     band_keys,
     candidate_pairs,
@@ -47,7 +48,7 @@ from .minhash import (
     signatures,
     word_shingles,
 )
-from .text import comparison_key
+from .text import comparison_key, fold_chinese
 
 # Shingle length for Chinese, Japanese and Korean texts (see the module docstring for the measurement).
 CJK_NGRAM = 2
@@ -76,13 +77,14 @@ class NearDedup(Step):
               "Chinese, Japanese and Korean texts.", default=None, minimum=1, maximum=32),
         Param("num_perm", int, "MinHash permutations (more: sharper LSH, slower).", default=128,
               minimum=16, maximum=512),
+        FOLD_CHINESE,
     )
 
     def check_params(self) -> None:
-        # ngram given: one shingle kind and length for every text; else CJK texts get CJK_NGRAM.
+        # ngram given: one shingle kind and length for every text; else CJK texts get CJK_NGRAM. The
+        # spec keeps ngram null, so a stored spec run again still picks by script.
         self._by_script = self.p["ngram"] is None
-        if self.p["ngram"] is None:
-            self.p["ngram"] = 5 if self.p["shingle"] == "char" else 3
+        self._ngram = self.p["ngram"] or (5 if self.p["shingle"] == "char" else 3)
         self.bands, self.rows = choose_bands(self.p["threshold"], self.p["num_perm"])
         self._a, self._b = permutations(self.p["num_perm"])
         self._ids = array("q")
@@ -98,7 +100,7 @@ class NearDedup(Step):
         """The shingle kind and length for this text."""
         if self._by_script and is_cjk(text):
             return "char", CJK_NGRAM
-        return self.p["shingle"], self.p["ngram"]
+        return self.p["shingle"], self._ngram
 
     def _shingles(self, text: str) -> set[str]:
         kind, n = self._kind(text)
@@ -126,6 +128,8 @@ class NearDedup(Step):
         fresh = []
         for item_id, text in rows:
             key = comparison_key(text)
+            if self.p["fold_chinese"]:
+                key = fold_chinese(key)
             if not key:
                 continue  # nothing to compare; empty texts are a length filter's business
             seen = self._index.get(key)
