@@ -942,7 +942,7 @@ export interface components {
                 /** @enum {string} */
                 op: "min_length";
                 /**
-                 * @description Count characters or whitespace-separated tokens.
+                 * @description Count characters, or tokens: whitespace-separated words, with each Chinese or Japanese character one token.
                  * @enum {string}
                  */
                 unit?: "chars" | "tokens";
@@ -952,16 +952,20 @@ export interface components {
                 /** @enum {string} */
                 op: "max_length";
                 /**
-                 * @description Count characters or whitespace-separated tokens.
+                 * @description Count characters, or tokens: whitespace-separated words, with each Chinese or Japanese character one token.
                  * @enum {string}
                  */
                 unit?: "chars" | "tokens";
             } | {
+                /** @description Compare traditional and simplified Chinese as one script (OpenCC, traditional to simplified). */
+                fold_chinese?: boolean;
                 /** @enum {string} */
                 op: "exact_dedup";
             } | {
-                /** @description Shingle length: default 5 for char, 3 for word. */
-                ngram?: number;
+                /** @description Compare traditional and simplified Chinese as one script (OpenCC, traditional to simplified). */
+                fold_chinese?: boolean;
+                /** @description Shingle length for every text: default 5 for char, 3 for word, and 2 characters for Chinese, Japanese and Korean texts. */
+                ngram?: number | null;
                 /** @description MinHash permutations (more: sharper LSH, slower). */
                 num_perm?: number;
                 /** @enum {string} */
@@ -983,7 +987,7 @@ export interface components {
             } | {
                 /** @description Keep texts whose language cannot be detected. */
                 keep_unknown?: boolean;
-                /** @description ISO 639-1 codes to keep, as langdetect names them (en, de, zh-cn...). */
+                /** @description ISO 639-1 codes to keep (en, zh, ja, ko...; zh-Hans or zh-Hant for one script). */
                 languages: string[];
                 /** @enum {string} */
                 op: "language";
@@ -1014,7 +1018,7 @@ export interface components {
                 /** @enum {string} */
                 op: "min_length";
                 /**
-                 * @description Count characters or whitespace-separated tokens.
+                 * @description Count characters, or tokens: whitespace-separated words, with each Chinese or Japanese character one token.
                  * @enum {string}
                  */
                 unit?: "chars" | "tokens";
@@ -1024,16 +1028,20 @@ export interface components {
                 /** @enum {string} */
                 op: "max_length";
                 /**
-                 * @description Count characters or whitespace-separated tokens.
+                 * @description Count characters, or tokens: whitespace-separated words, with each Chinese or Japanese character one token.
                  * @enum {string}
                  */
                 unit?: "chars" | "tokens";
             } | {
+                /** @description Compare traditional and simplified Chinese as one script (OpenCC, traditional to simplified). */
+                fold_chinese?: boolean;
                 /** @enum {string} */
                 op: "exact_dedup";
             } | {
-                /** @description Shingle length: default 5 for char, 3 for word. */
-                ngram?: number;
+                /** @description Compare traditional and simplified Chinese as one script (OpenCC, traditional to simplified). */
+                fold_chinese?: boolean;
+                /** @description Shingle length for every text: default 5 for char, 3 for word, and 2 characters for Chinese, Japanese and Korean texts. */
+                ngram?: number | null;
                 /** @description MinHash permutations (more: sharper LSH, slower). */
                 num_perm?: number;
                 /** @enum {string} */
@@ -1055,7 +1063,7 @@ export interface components {
             } | {
                 /** @description Keep texts whose language cannot be detected. */
                 keep_unknown?: boolean;
-                /** @description ISO 639-1 codes to keep, as langdetect names them (en, de, zh-cn...). */
+                /** @description ISO 639-1 codes to keep (en, zh, ja, ko...; zh-Hans or zh-Hant for one script). */
                 languages: string[];
                 /** @enum {string} */
                 op: "language";
