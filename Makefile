@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup run test test-fast bench frontend types migrate demo lint clean
+.PHONY: setup run test test-fast bench frontend types migrate demo messages lint clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Datamoat needs Python 3.11+"'
@@ -61,6 +61,11 @@ test-fast: $(VENV)/.installed
 
 bench: setup
 	$(PY) -m bench
+
+# API error messages in Simplified Chinese: re-extract our code's messages into platform/locale's catalogue
+# and compile it (platform/common/management/commands/messages.py). Commit the .po and the .mo.
+messages: $(VENV)/.installed
+	$(PY) manage.py messages
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check platform annotation training tests bench

@@ -8,6 +8,7 @@ test checks the two agree).
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -15,13 +16,13 @@ from rest_framework.views import APIView
 
 from accounts.roles import CAN_ANNOTATE, CAN_REVIEW, Role
 from annotation import review_services, selectors, services
-from annotation.models import Review
+from annotation.models import Annotation, Review
 from common.api.pagination import keyset_page, paginated
 from common.api.schema import error_responses
 from common.api.serializers import FREE_OBJECT, json_field
-from common.errors import Invalid
+from common.errors import Forbidden, Invalid
 from common.rows import valid_pk
-from projects.access import item_for_user, project_for_user
+from projects.access import item_for_user, object_for_user, project_for_user
 
 MAX_EXCLUDE = 100
 
@@ -55,11 +56,16 @@ def exclude_ids_of(request) -> list[int]:
         query = request.query_params.get("exclude", "")
         raw = [part for part in query.split(",") if part.strip()]
     if not isinstance(raw, list) or len(raw) > MAX_EXCLUDE:
-        raise Invalid(f"exclude must be a list of at most {MAX_EXCLUDE} item ids.", fields={"exclude": ["Invalid."]})
+        raise Invalid(
+            _("exclude must be a list of at most %(max)s item ids.") % {"max": MAX_EXCLUDE},
+            fields={"exclude": [_("Invalid.")]},
+        )
     try:
         ids = [int(i) for i in raw]
     except (TypeError, ValueError, OverflowError):
-        raise Invalid("exclude must hold item ids (integers).", fields={"exclude": ["Not an integer."]}) from None
+        raise Invalid(
+            _("exclude must hold item ids (integers)."), fields={"exclude": [_("Not an integer.")]}
+        ) from None
     return [i for i in ids if valid_pk(i) is not None]  # an id no item can have excludes nothing
 
 
@@ -112,6 +118,10 @@ class AnnotationOutput(serializers.Serializer):
     label = serializers.CharField(allow_null=True)
     lead_time_ms = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+    supersedes = serializers.IntegerField(allow_null=True, help_text="The revision this edit replaced; null for a first annotation.")
+    superseded_at = serializers.DateTimeField(
+        allow_null=True, help_text="When an edit replaced this revision; null while it is the current one."
+    )
 
 
 class AnnotationCreateApi(APIView):
@@ -201,17 +211,72 @@ class ProjectStatsApi(APIView):
         annotations = serializers.IntegerField()
         label_counts = serializers.DictField(child=serializers.IntegerField())
 
+        class MineSerializer(serializers.Serializer):
+            class Meta:
+                ref_name = "ProjectStatsMine"
+
+            annotations = serializers.IntegerField(help_text="The caller's current annotations in the project.")
+            today = serializers.IntegerField(help_text="How many of them were made since midnight (server time zone).")
+            remaining = serializers.IntegerField(
+                help_text="Items the queue could still hand the caller: included, under the overlap, "
+                "neither annotated nor skipped by them."
+            )
+
+        mine = MineSerializer(help_text="The caller's own progress.")
+
     @extend_schema(responses=OutputSerializer)
     def get(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id)
         own_only = project.user_role == Role.ANNOTATOR
-        stats = selectors.project_stats(project=project, annotator=request.user if own_only else None)
+        stats = selectors.project_stats(
+            project=project, annotator=request.user if own_only else None, caller=request.user
+        )
         return Response(self.OutputSerializer(stats).data)
 
 
+class AnnotationDetailApi(APIView):
+    """One annotation (any revision): its author, reviewers and managers see it. PATCH edits it: a new
+    revision that supersedes it (append-only; its author, or a manager), answered with the new row."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AnnotationUpdateInput"
+
+        value = json_field(AnnotationValueSerializer)
+        lead_time_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
+
+    def _annotation(self, request, annotation_id: int):
+        return object_for_user(
+            user=request.user,
+            queryset=Annotation.revisions.select_related("item__project", "annotator"),
+            object_id=annotation_id,
+            noun=_("Annotation"),
+            project_of=lambda annotation: annotation.item.project,
+        )
+
+    @extend_schema(responses={200: AnnotationOutput, **error_responses(403)})
+    def get(self, request, annotation_id: int):
+        annotation = self._annotation(request, annotation_id)
+        role = annotation.item.project.user_role
+        if role not in ("admin", *CAN_REVIEW) and annotation.annotator_id != request.user.id:
+            raise Forbidden(_("Annotators see only their own annotations."))
+        return Response(selectors.annotation_row(annotation))
+
+    @extend_schema(request=InputSerializer, responses={200: AnnotationOutput, **error_responses(403, 409)})
+    def patch(self, request, annotation_id: int):
+        annotation = self._annotation(request, annotation_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        revised = services.annotation_revise(
+            annotation=annotation, editor=request.user, role=annotation.item.project.user_role, **data.validated_data
+        )
+        return Response(selectors.annotation_row(revised))
+
+
 class AnnotationListApi(APIView):
-    """A project's annotations, newest first: everyone's for reviewers and managers (``?mine=true`` for
-    their own), only their own for annotators."""
+    """A project's current annotations (each person's latest revision), newest first: everyone's for
+    reviewers and managers (``?mine=true`` for their own), only their own for annotators. The labeling
+    page's back key walks ``?mine=true``."""
 
     class OutputSerializer(AnnotationOutput):
         class Meta:

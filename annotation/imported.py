@@ -73,7 +73,7 @@ def annotations_import(
         else:
             pairs = _insert_orm(project_id=project.id, wanted=wanted)
         per_item = Counter(item_id for _, item_id in pairs)
-        _bump(_deltas(per_item, counted or {}))
+        item_counts_move(_deltas(per_item, counted or {}))
     if created is not None:
         created.extend(pairs)
     return sum(per_item.values())
@@ -106,18 +106,41 @@ def _check_values(project: Project, values) -> None:
 
 
 def annotations_remove(*, ids: list[int]) -> int:
-    """Delete the annotations ``ids`` (those not found are skipped) and move their items' counters
-    down by as many. Returns how many were deleted. Call inside a transaction."""
+    """Delete the annotations ``ids`` (those not found are skipped) with every revision of them (an
+    edit since the import made a new row: its author's revisions of the item go together), and move
+    their items' counters down by one per annotation. Returns how many were deleted, revisions not
+    counted. Call inside a transaction."""
     removed = 0
     for start in range(0, len(ids), _IN_BATCH):
-        batch = ids[start : start + _IN_BATCH]
-        per_item = Counter(Annotation.objects.filter(id__in=batch).values_list("item_id", flat=True))
-        if not per_item:
-            continue
-        Annotation.objects.filter(id__in=batch).delete()
-        _bump({item_id: -n for item_id, n in per_item.items()})
-        removed += sum(per_item.values())
+        removed += revision_chains_delete(Annotation.revisions.filter(id__in=ids[start : start + _IN_BATCH]))
     return removed
+
+
+def revision_chains_delete(rows) -> int:
+    """Delete the annotations of ``rows`` (a queryset over ``Annotation.revisions`` or the current rows,
+    of at most a batch) together with every other revision of the same person (or source) and item,
+    and move each item's counter down by one per person: a person's revisions of an item are one
+    annotation, and a revision is never left without the rest of its chain. Returns how many
+    annotations (chains) went."""
+    found = list(rows.values_list("id", "item_id", "annotator_id", "source", "superseded_at"))
+    if not found:
+        return 0
+    chains = {(item_id, annotator_id, source) for _, item_id, annotator_id, source, _ in found}
+    doomed = {row[0] for row in found}
+    # The chains' other revisions: edits are rare, so their superseded rows are looked up by item (the
+    # item index) and matched here, and most chains have none.
+    item_ids = sorted({item_id for item_id, _, _ in chains})
+    others = Annotation.revisions.filter(item_id__in=item_ids)
+    if all(superseded_at is None for *_, superseded_at in found):
+        others = others.filter(superseded_at__isnull=False)  # the rest of a current row's chain
+    doomed.update(
+        row_id for row_id, item_id, annotator_id, source in others.values_list("id", "item_id", "annotator_id", "source")
+        if (item_id, annotator_id, source) in chains
+    )
+    Annotation.revisions.filter(id__in=sorted(doomed)).delete()
+    per_item = Counter(item_id for item_id, _, _ in chains)
+    item_counts_move({item_id: -n for item_id, n in per_item.items()})
+    return len(chains)
 
 
 def _insert_postgres(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> list[tuple[int, int]]:
@@ -147,9 +170,11 @@ def _annotations_recipe() -> StagedInsert:
             f"INSERT INTO {table} (project_id, item_id, annotator_id, source, value, label, lead_time_ms, "
             "created_at) SELECT %s, item_id, NULL, source, value, label, NULL, %s FROM dm_import_annotation AS chunk "
         ),
+        # A source's current annotation of the item (edits leave superseded rows beside it).
         absent=f"SELECT 1 FROM {table} AS a WHERE a.item_id = chunk.item_id AND a.source = chunk.source "
-        "AND a.annotator_id IS NULL",
-        conflict="(item_id, source) WHERE annotator_id IS NULL DO NOTHING",
+        "AND a.annotator_id IS NULL AND a.superseded_at IS NULL",
+        # The predicate of annotation_once_per_source, which ON CONFLICT must imply to infer it.
+        conflict="(item_id, source) WHERE annotator_id IS NULL AND superseded_at IS NULL DO NOTHING",
         constraint=_ONCE_PER_SOURCE,
         returning="id, item_id",
     )
@@ -183,8 +208,8 @@ def _insert_orm(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> list
     return [(annotation.id, annotation.item_id) for annotation in created]
 
 
-def _bump(deltas: dict[int, int]) -> None:
-    """Move item counters by their deltas, under the items' row locks."""
+def item_counts_move(deltas: dict[int, int]) -> None:
+    """Move item counters by their deltas (item id → step), under the items' row locks."""
     if not deltas:
         return
     if connection.vendor == "postgresql":

@@ -3,11 +3,25 @@ from django.db import models
 from django.db.models import Q
 
 
+class CurrentAnnotations(models.Manager):
+    """The current revision of each person's annotation: what every figure, vote and queue reads."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(superseded_at__isnull=True)
+
+
 class Annotation(models.Model):
     """One person's (or one named external source's) label for an item. Append-only.
 
     Exactly one of ``annotator`` (a user of ours) and ``source`` (a named external annotator, e.g. a
     crowd worker from an imported file, or a gold-label column) is set.
+
+    An edit is a new row: the old one gets ``superseded_at`` and the new one points back to it with
+    ``supersedes`` (``annotation.services.annotation_revise``), so each person has at most one current
+    annotation per item and the history stays. ``Annotation.objects`` (the default manager) holds the
+    current rows only; ``Annotation.revisions`` holds every row, for history. Django's cascades and
+    related-object fetches use the plain base manager, so deleting an item or a project still deletes
+    every revision.
     """
 
     # No index of its own: (project, id) and (project, label) below lead with it; each index costs
@@ -24,14 +38,34 @@ class Annotation(models.Model):
     label = models.CharField(max_length=200, blank=True, default="")  # single-label copy, indexed with project
     lead_time_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when an edit replaced this row; the replacement's ``supersedes`` names it.
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    # The revision this one replaced. A revision is only ever deleted with all of its person's revisions
+    # of the item (an item's or project's cascade, a label deletion, an import undo). No database
+    # constraint and DO_NOTHING: a constraint would cost every deleted annotation a look-up of rows
+    # pointing at it, and any other on_delete would turn every delete of annotations into Django's
+    # row-by-row cascade instead of one DELETE. No index: nothing is looked up by it.
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+        db_constraint=False,
+    )
+
+    objects = CurrentAnnotations()
+    revisions = models.Manager()
 
     class Meta:
+        # The current rows by default (reverse relations such as item.annotations too); the base manager
+        # (cascades, forward foreign keys) stays a plain Manager over every row.
+        default_manager_name = "objects"
         constraints = [
+            # One CURRENT annotation per person (or source) and item; superseded revisions pile up beside it.
             models.UniqueConstraint(
-                fields=["item", "annotator"], condition=Q(annotator__isnull=False), name="annotation_once_per_user"
+                fields=["item", "annotator"], condition=Q(annotator__isnull=False, superseded_at__isnull=True),
+                name="annotation_once_per_user",
             ),
             models.UniqueConstraint(
-                fields=["item", "source"], condition=Q(annotator__isnull=True), name="annotation_once_per_source"
+                fields=["item", "source"], condition=Q(annotator__isnull=True, superseded_at__isnull=True),
+                name="annotation_once_per_source",
             ),
             models.CheckConstraint(
                 condition=(Q(annotator__isnull=False) & Q(source="")) | (Q(annotator__isnull=True) & ~Q(source="")),

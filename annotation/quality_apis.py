@@ -1,6 +1,7 @@
 """Data-quality endpoints of a project: inter-annotator agreement (API.md, "Labeling")."""
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -20,7 +21,7 @@ def _choice(request, name: str, choices, default: str) -> str:
     """The query parameter ``name`` (``default`` when absent or empty), or a 400 naming it."""
     value = request.query_params.get(name) or default
     if value not in choices:
-        message = f"{name} must be one of {', '.join(choices)}."
+        message = _("%(name)s must be one of %(choices)s.") % {"name": name, "choices": ", ".join(choices)}
         raise Invalid(message, code=f"invalid_{name}", fields={name: [message]})
     return value
 
@@ -92,6 +93,8 @@ class ProjectAgreementApi(APIView):
         try:
             report = quality_selectors.project_agreement(project=project, level=level, weights=weights)
         except NonNumericLabels as exc:
-            message = f"level=ratio needs numeric labels (a true zero); these are not numbers: {', '.join(exc.labels[:5])}."
+            message = _("level=ratio needs numeric labels (a true zero); these are not numbers: %(labels)s.") % {
+                "labels": ", ".join(exc.labels[:5])
+            }
             raise Invalid(message, code="non_numeric_labels", fields={"level": [message]}) from None
         return Response(self.OutputSerializer(report).data)

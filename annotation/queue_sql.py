@@ -51,8 +51,13 @@ def candidate_sql(vendor: str, terms: tuple, excluded: int, resumable_excluded: 
         f"NOT EXISTS (SELECT 1 FROM {lease} m WHERE m.item_id = i.id AND m.user_id = %s)",
     ]
     # Never an item they annotated: with k = 1 one is out of range anyway, unless a reviewer sent it back
-    # for one more annotation (its counter drops under k). One probe of annotation_once_per_user.
-    clauses.append(f"NOT EXISTS (SELECT 1 FROM {annotation} a WHERE a.item_id = i.id AND a.annotator_id = %s)")
+    # for one more annotation (its counter drops under k). One probe of annotation_once_per_user, whose
+    # predicate the current-row test repeats (a person's revisions of an item always end in a current
+    # one: they are only ever deleted all together).
+    clauses.append(
+        f"NOT EXISTS (SELECT 1 FROM {annotation} a WHERE a.item_id = i.id AND a.annotator_id = %s "
+        "AND a.superseded_at IS NULL)"
+    )
     if excluded:
         clauses.append(f"i.id NOT IN ({', '.join(['%s'] * excluded)})")
     # The resume guard: the conditions of _resume_sql, an uncorrelated sub-query evaluated once. With a

@@ -5,6 +5,7 @@ posted to ``POST /items/{id}/reviews`` (``annotation.apis.ReviewCreateApi``).
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -143,8 +144,8 @@ class ReviewQueueApi(APIView):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_REVIEW)
         reason = request.query_params.get("reason") or None
         if reason is not None and reason not in REASONS.values:
-            raise Invalid(f"reason must be one of {', '.join(REASONS.values)}.", code="invalid_reason",
-                          fields={"reason": ["Unknown."]})
+            raise Invalid(_("reason must be one of %(choices)s.") % {"choices": ", ".join(REASONS.values)},
+                          code="invalid_reason", fields={"reason": [_("Unknown.")]})
         response = keyset_page(
             request, review_selectors.review_queue(project=project, reason=reason),
             lambda rows: ReviewCandidateOutput(rows, many=True).data,

@@ -24,11 +24,12 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Least
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from annotation.models import Annotation, Flag, Review, ReviewCandidate, ReviewLease
 from annotation.queue_sql import db_datetime, table
-from annotation.values import invalid_value, value_clean
+from annotation.values import invalid_value, value_clean, value_error_in
 from annotation.votes import latest_reviews
 from common.errors import Invalid
 from common.rows import retry_on_deadlock
@@ -78,11 +79,15 @@ def review_candidate_add(*, project_id: int, item_id: int, kind: str, score: flo
             ReviewCandidate.objects.create(project_id=project_id, item_id=item_id, kind=kind, score=score, detail=detail)
 
 
-def disagreement_check(*, item: Item) -> bool:
-    """After a new annotation: open a ``disagreement`` candidate when the item's single labels differ.
-    Two queries, and only for items with more than one annotation."""
+def disagreement_check(*, item: Item, withdraw: bool = False) -> bool:
+    """After a new annotation: open a ``disagreement`` candidate when the item's single labels differ
+    (the current annotation of each person). Two queries. ``withdraw`` (after an edit): when they agree
+    now, an open disagreement candidate of the item goes (no reviewer decided anything: it was simply
+    settled), one query more."""
     counts = Counter(Annotation.objects.filter(item_id=item.id).exclude(label="").values_list("label", flat=True))
     if len(counts) < 2:
+        if withdraw:
+            ReviewCandidate.objects.filter(item_id=item.id, kind=Kind.DISAGREEMENT, resolved_at__isnull=True).delete()
         return False
     review_candidate_add(
         project_id=item.project_id, item_id=item.id, kind=Kind.DISAGREEMENT,
@@ -151,8 +156,8 @@ def review_claim_next(
     with the best open candidate (of ``reason``, when given) that no other reviewer holds is claimed.
     """
     if reason is not None and reason not in Kind.values:
-        raise Invalid(f"reason must be one of {', '.join(Kind.values)}.", code="invalid_reason",
-                      fields={"reason": ["Unknown."]})
+        raise Invalid(gettext("reason must be one of %(choices)s.") % {"choices": ", ".join(Kind.values)},
+                      code="invalid_reason", fields={"reason": [gettext("Unknown.")]})
     # PostgreSQL broke a lock cycle by aborting a claim once, in a loaded CI run with four reviewers:
     # nothing of it was written, so it is simply asked again.
     return _claim(project=project, user=user, reason=reason, exclude_ids=[int(i) for i in exclude_ids])
@@ -217,18 +222,26 @@ def review_create(*, item: Item, reviewer: User, verdict: str, value=None, reaso
     Every verdict closes the item's open review candidates and releases the reviewer's lease; a verdict
     other than ``exclude`` restores an item an earlier review excluded."""
     if verdict not in Review.Verdict.values:
-        raise Invalid(f"verdict must be one of {', '.join(Review.Verdict.values)}.", fields={"verdict": ["Unknown."]})
+        raise Invalid(
+            gettext("verdict must be one of %(choices)s.") % {"choices": ", ".join(Review.Verdict.values)},
+            fields={"verdict": [gettext("Unknown.")]},
+        )
     project = item.project
     label = ""
     if verdict == Review.Verdict.CORRECT:
         if value is None:
-            raise invalid_value("A correction needs the corrected value.")
-        value, label = value_clean(task_type=project.task_type, labels=project.labels, value=value, text=item.text)
+            raise invalid_value(gettext("A correction needs the corrected value."))
+        try:
+            value, label = value_clean(task_type=project.task_type, labels=project.labels, value=value, text=item.text)
+        except Invalid as exc:
+            raise value_error_in(exc, gettext) from None
     elif value is not None:
-        raise invalid_value(f"The {verdict} verdict takes no value.")
+        raise invalid_value(gettext("The %(verdict)s verdict takes no value.") % {"verdict": verdict})
     reason = (reason or "").strip()[:500]
     if verdict == Review.Verdict.EXCLUDE and not reason:
-        raise Invalid("Say why the item is excluded.", code="reason_required", fields={"reason": ["Required."]})
+        raise Invalid(
+            gettext("Say why the item is excluded."), code="reason_required", fields={"reason": [gettext("Required.")]}
+        )
     return _review_write(item=item, reviewer=reviewer, verdict=verdict, value=value, label=label, reason=reason)
 
 

@@ -30,14 +30,16 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
+from accounts.roles import CAN_ANNOTATE, CAN_MANAGE
 from annotation import queue_sql
 from annotation.models import Annotation, Lease, Skip
 from annotation.review_services import disagreement_check
 from annotation.strategies import QueueStrategy, strategy_for
-from annotation.values import value_clean
-from common.errors import Conflict
+from annotation.values import value_clean, value_error_in
+from common.errors import Conflict, Forbidden, Invalid
 from projects.models import Item, Project
 
 # A claim whose locked candidate lost the re-count (a rival leased it a moment earlier) tries the next
@@ -50,7 +52,10 @@ _MAX_CLAIM_ROUNDS = 50
 
 def annotation_value_clean(*, project: Project, value, text: str) -> tuple[dict, str]:
     """``annotation.values.value_clean`` with the project's task type and labels."""
-    return value_clean(task_type=project.task_type, labels=project.labels, value=value, text=text)
+    try:
+        return value_clean(task_type=project.task_type, labels=project.labels, value=value, text=text)
+    except Invalid as exc:
+        raise value_error_in(exc, gettext) from None
 
 
 # ----------------------------------------------------------------------------------------------- queue
@@ -207,7 +212,7 @@ def annotation_create(*, item: Item, user: User, value, lead_time_ms: int | None
                 lead_time_ms=lead_time_ms,
             )
     except IntegrityError:
-        raise Conflict("You have already annotated this item.", code="already_annotated") from None
+        raise Conflict(gettext("You have already annotated this item."), code="already_annotated") from None
     # In memory only our own bump; concurrent annotations of the item are not reflected (no extra query).
     item.annotation_count += 1
     _after_annotation(item, label)
@@ -233,11 +238,12 @@ def _annotation_insert_postgres(*, item: Item, user: User, value: dict, label: s
             if row is None:
                 raise _no_lease_conflict(item=item, user=user)  # rolls the bump back
     except IntegrityError:
-        raise Conflict("You have already annotated this item.", code="already_annotated") from None
+        raise Conflict(gettext("You have already annotated this item."), code="already_annotated") from None
     annotation = Annotation.from_db(
         DEFAULT_DB_ALIAS,
-        ["id", "project_id", "item_id", "annotator_id", "source", "value", "label", "lead_time_ms", "created_at"],
-        [row[0], item.project_id, item.id, user.id, "", value, label, row[1], now],
+        ["id", "project_id", "item_id", "annotator_id", "source", "value", "label", "lead_time_ms", "created_at",
+         "superseded_at", "supersedes_id"],
+        [row[0], item.project_id, item.id, user.id, "", value, label, row[1], now, None, None],
     )
     annotation.item, annotation.annotator = item, user
     return annotation
@@ -245,11 +251,71 @@ def _annotation_insert_postgres(*, item: Item, user: User, value: dict, label: s
 
 def _no_lease_conflict(*, item: Item, user: User) -> Conflict:
     if Annotation.objects.filter(item_id=item.id, annotator_id=user.id).exists():
-        return Conflict("You have already annotated this item.", code="already_annotated")
+        return Conflict(gettext("You have already annotated this item."), code="already_annotated")
     return Conflict(
-        "You hold no live lease on this item (it expired or was never yours); ask for the next item.",
+        gettext("You hold no live lease on this item (it expired or was never yours); ask for the next item."),
         code="no_live_lease",
     )
+
+
+def annotation_revise(
+    *, annotation: Annotation, editor: User, role: str, value, lead_time_ms: int | None = None
+) -> Annotation:
+    """Edit an annotation: a new current row (same item, same author, the new value, ``supersedes`` =
+    the old id) and the old row marked superseded, in one transaction. Append-only: nothing is
+    overwritten, and ``Item.annotation_count`` does not move (still one annotation per person).
+
+    ``role`` is the editor's role in the project ("admin" for site admins): its author (our user, with
+    a role that annotates) may edit it, a manager or site admin may edit anyone's, imported ones too
+    (Forbidden otherwise). ``annotation.item.project`` should be fetched already. The value is checked
+    like a new annotation's (400). A row that is no longer current is a Conflict
+    ``annotation_superseded`` naming the current one: of two concurrent edits of the same row one wins
+    and the other gets that answer (the conditional UPDATE below waits for the winner's row lock on
+    PostgreSQL and then finds the row superseded; SQLite serialises writers), and the unique current
+    row per person and item is the last word. A new disagreement with the item's other votes reaches
+    the review queue at once; an open disagreement the edit settled is withdrawn.
+    """
+    own = annotation.annotator_id is not None and annotation.annotator_id == editor.id
+    if not (role in ("admin", *CAN_MANAGE) or (own and role in CAN_ANNOTATE)):
+        raise Forbidden(gettext("Only its author or a project manager may edit an annotation."))
+    item = annotation.item
+    clean, label = annotation_value_clean(project=item.project, value=value, text=item.text)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # The default manager holds current rows only: this is "UPDATE … WHERE superseded_at IS NULL".
+            if not Annotation.objects.filter(id=annotation.id).update(superseded_at=now):
+                raise _superseded_conflict(annotation)
+            revised = Annotation.objects.create(
+                project_id=annotation.project_id,
+                item_id=annotation.item_id,
+                annotator_id=annotation.annotator_id,
+                source=annotation.source,
+                value=clean,
+                label=label,
+                lead_time_ms=lead_time_ms,
+                supersedes_id=annotation.id,
+            )
+    except IntegrityError:
+        raise _superseded_conflict(annotation) from None
+    revised.item, revised.annotator = item, annotation.annotator if annotation.annotator_id else None
+    if label:
+        disagreement_check(item=item, withdraw=True)
+    return revised
+
+
+def _superseded_conflict(annotation: Annotation) -> Conflict:
+    current = (
+        Annotation.objects.filter(
+            item_id=annotation.item_id, annotator_id=annotation.annotator_id, source=annotation.source
+        ).values_list("id", flat=True).first()
+    )
+    if current:
+        message = gettext("Annotation %(id)s was edited already (annotation %(current)s is the current one); "
+                          "edit the current one.")
+    else:
+        message = gettext("Annotation %(id)s was edited already (it was deleted since); edit the current one.")
+    return Conflict(message % {"id": annotation.id, "current": current}, code="annotation_superseded")
 
 
 def item_skip(*, item: Item, user: User) -> None:

@@ -18,8 +18,8 @@ Vote = tuple[int, str, str]
 
 
 def vote_stream(*, project_id: int, included_only: bool, ordered: bool) -> Iterator[tuple[int, str, str, int | None]]:
-    """``(item_id, author_key, label, lead_time_ms)`` for every annotation of the project (label "" for
-    multilabel and span annotations). ``included_only`` leaves out items cleaning excluded; ``ordered``
+    """``(item_id, author_key, label, lead_time_ms)`` for every current annotation of the project (each
+    person's latest revision: ``Annotation.objects``; label "" for multilabel and span annotations). ``included_only`` leaves out items cleaning excluded; ``ordered``
     yields in annotation id order (a version build's order), else in whatever order is cheapest."""
     rows = Annotation.objects.filter(project_id=project_id)
     if included_only:
@@ -115,7 +115,8 @@ def latest_corrections(*, project_id: int, item_ids: Iterable[int], labels: Iter
 
 def changes_between(*, project_id: int, item_ids: Iterable[int], since, until) -> tuple[dict[int, dict], set[int]]:
     """What happened to the items between two moments (a version diff's causes): item_id → the latest
-    review in the window ``{by, verdict}``, and the items that got a new annotation in it."""
+    review in the window ``{by, verdict}``, and the items that got a new annotation in it (an edit
+    counts: its current revision was made then)."""
     wanted = list(item_ids)
     reviews: dict[int, dict] = {}
     annotated: set[int] = set()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext as _
+
 from accounts.models import User
 from projects.access import object_for_user
 from training.models import TrainingRun
@@ -15,6 +17,6 @@ def run_for_user(*, user: User, run_id, roles: Iterable[str] | None = None) -> T
         user=user,
         queryset=TrainingRun.objects.select_related("project", "version"),
         object_id=run_id,
-        noun="Run",
+        noun=_("Run"),
         roles=roles,
     )

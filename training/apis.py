@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
@@ -215,7 +216,7 @@ class RunCreateApi(APIView):
     def post(self, request, version_id: int):
         version = version_for_user(user=request.user, version_id=version_id, roles=CAN_MANAGE)
         if not isinstance(request.data, dict):
-            raise Invalid("Send the run options as a JSON object.")
+            raise Invalid(_("Send the run options as a JSON object."))
         # The engine validates every option by name and range (unknown ones included): no silent drop.
         run = services.run_create(version=version, config=dict(request.data), created_by=request.user)
         return Response(RunOutput(run).data, status=status.HTTP_202_ACCEPTED)
@@ -279,7 +280,8 @@ class PredictionListApi(APIView):
         split = request.query_params.get("split") or None
         if split is not None and split not in selectors.PREDICTION_SPLITS:
             raise Invalid(
-                f"split must be one of {', '.join(selectors.PREDICTION_SPLITS)}.", fields={"split": ["Unknown split."]}
+                _("split must be one of %(choices)s.") % {"choices": ", ".join(selectors.PREDICTION_SPLITS)},
+                fields={"split": [_("Unknown split.")]},
             )
         correct = _boolean(request.query_params.get("correct"), "correct")
         predictions = selectors.prediction_list(run=run, split=split, correct=correct)
@@ -293,7 +295,7 @@ def _boolean(raw: str | None, name: str) -> bool | None:
         return True
     if raw.lower() in ("false", "0"):
         return False
-    raise Invalid(f"{name} must be true or false.", fields={name: ["Not a boolean."]})
+    raise Invalid(_("%(name)s must be true or false.") % {"name": name}, fields={name: [_("Not a boolean.")]})
 
 
 class CompareScoresOutput(serializers.Serializer):
@@ -370,7 +372,9 @@ class RunCompareApi(APIView):
             try:
                 run_id = int(raw)
             except (TypeError, ValueError):
-                raise Invalid(f"{name} must be a run id.", fields={name: ["Required, an integer."]}) from None
+                raise Invalid(
+                    _("%(name)s must be a run id.") % {"name": name}, fields={name: [_("Required, an integer.")]}
+                ) from None
             runs.append(run_for_user(user=request.user, run_id=run_id, roles=CAN_REVIEW))
         body = selectors.run_compare(a=runs[0], b=runs[1])
         return Response(self.OutputSerializer(body).data)

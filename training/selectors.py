@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
 
 from common.errors import Conflict, Invalid
 from common.models import JobStatus
@@ -23,11 +24,17 @@ def run_artifacts_dir(run: TrainingRun) -> Path:
     use and checked against the manifest's sha256 at each use. 409 ``no_artifacts`` when the run has
     none, ``artifacts_unavailable`` when the storage does not hold them (whole)."""
     if not run.artifacts_path:
-        raise Conflict(f"Run {run.id} has no artifacts (status: {run.status}).", code="no_artifacts")
+        raise Conflict(
+            _("Run %(id)s has no artifacts (status: %(status)s).") % {"id": run.id, "status": run.status},
+            code="no_artifacts",
+        )
     try:
         return folder_local(run.artifacts_path, verify=True)
     except StorageError as exc:
-        raise Conflict(f"The artifacts of run {run.id} cannot be read: {exc}", code="artifacts_unavailable") from None
+        raise Conflict(
+            _("The artifacts of run %(id)s cannot be read: %(error)s") % {"id": run.id, "error": exc},
+            code="artifacts_unavailable",
+        ) from None
 
 
 def run_list(*, project: Project) -> QuerySet[TrainingRun]:
@@ -81,10 +88,14 @@ def run_compare(*, a: TrainingRun, b: TrainingRun) -> dict:
     gave them (items whose label changed between the versions are left out, so the exam stays fixed).
     See ``training.compare`` for the figures. The versions' quality figures ride along."""
     if a.project_id != b.project_id:
-        raise Invalid("Both runs must belong to the same project.", fields={"b": ["Other project."]})
+        raise Invalid(_("Both runs must belong to the same project."), fields={"b": [_("Other project.")]})
     for name, run in (("a", a), ("b", b)):
         if run.status != JobStatus.SUCCEEDED:
-            raise Conflict(f"Run {run.id} ({name}) has not finished (status: {run.status}).", code="not_finished")
+            raise Conflict(
+                _("Run %(id)s (%(name)s) has not finished (status: %(status)s).")
+                % {"id": run.id, "name": name, "status": run.status},
+                code="not_finished",
+            )
     pred_a, pred_b = _test_predictions(a), _test_predictions(b)
     evaluation_set = EvaluationSet.objects.filter(project_id=a.project_id).first()
     if evaluation_set is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotation.review_services import review_candidates_replace
 from common.errors import Conflict, Invalid
@@ -43,18 +44,23 @@ def run_create(*, version: DatasetVersion, config: dict, created_by=None) -> Tra
     """
     if version.status != JobStatus.SUCCEEDED:
         raise Conflict(
-            f"Version {version.number} is not built (status: {version.status}); train on a succeeded version.",
+            _("Version %(number)s is not built (status: %(status)s); train on a succeeded version.")
+            % {"number": version.number, "status": version.status},
             code="version_not_built",
         )
     if version.project.task_type != TaskType.CLASSIFICATION:
         raise Invalid(
-            f"Training supports single-label classification; this project is {version.project.task_type}.",
+            _("Training supports single-label classification; this project is %(task_type)s.")
+            % {"task_type": version.project.task_type},
             code="unsupported_task_type",
         )
     try:
         resolved = engine.RunConfig.from_options(config)
     except engine.ConfigError as exc:
-        raise Invalid(f"The training config is not valid: {exc}", fields=exc.fields) from None
+        fields = exc.fields_in(_)
+        name, messages = next(iter(fields.items()))
+        problem = _("%(field)s: %(message)s") % {"field": name, "message": messages[0]}
+        raise Invalid(_("The training config is not valid: %(problem)s") % {"problem": problem}, fields=fields) from None
     with transaction.atomic():
         _check_queue_room(version.project_id)
         run = TrainingRun.objects.create(
@@ -77,8 +83,8 @@ def _check_queue_room(project_id: int) -> None:
     waiting = TrainingRun.objects.filter(project_id=project_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).count()
     if waiting >= limit:
         raise Conflict(
-            f"This project already has {waiting} runs queued or training (the limit is {limit}); wait for one to "
-            "finish or cancel one.",
+            _("This project already has %(waiting)s runs queued or training (the limit is %(limit)s); wait for one "
+              "to finish or cancel one.") % {"waiting": waiting, "limit": limit},
             code="too_many_queued_runs",
         )
 
@@ -90,7 +96,10 @@ def run_retry(*, run: TrainingRun) -> TrainingRun:
         _check_queue_room(run.project_id)
         if not job_requeue(job=run):
             run.refresh_from_db()
-            raise Conflict(f"Only a failed run can be run again; this one is {run.status}.", code="not_failed")
+            raise Conflict(
+                _("Only a failed run can be run again; this one is %(status)s.") % {"status": run.status},
+                code="not_failed",
+            )
         TrainingRun.objects.filter(id=run.id).update(history=[], metrics={}, device="", error="")
         job_dispatch(run)
     run.refresh_from_db()
@@ -292,5 +301,7 @@ def run_cancel(*, run: TrainingRun) -> TrainingRun:
     """Cancel a queued or running run (a running worker stops within about a second). 409 if finished."""
     if run.is_finished or not job_cancel(job=run):
         run.refresh_from_db()
-        raise Conflict(f"The run has already finished (status: {run.status}).", code="already_finished")
+        raise Conflict(
+            _("The run has already finished (status: %(status)s).") % {"status": run.status}, code="already_finished"
+        )
     return run

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from training import apis
+from training import apis, item_apis
 
 urlpatterns: list = [
     path("versions/<int:version_id>/runs", apis.RunCreateApi.as_view(), name="version-runs"),
@@ -11,4 +11,8 @@ urlpatterns: list = [
     path("runs/<int:run_id>/cancel", apis.RunCancelApi.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/retry", apis.RunRetryApi.as_view(), name="run-retry"),
     path("runs/<int:run_id>/predictions", apis.PredictionListApi.as_view(), name="run-predictions"),
+    # The item browser (training.item_apis: it reads annotation, cleaning and training).
+    path("projects/<int:project_id>/items", item_apis.ItemListApi.as_view(), name="project-items"),
+    path("projects/<int:project_id>/items/bulk", item_apis.ItemBulkApi.as_view(), name="project-items-bulk"),
+    path("items/<int:item_id>", item_apis.ItemDetailApi.as_view(), name="item"),
 ]

@@ -1,8 +1,10 @@
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.db.models import Q
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -11,12 +13,13 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.access import token_of_user, user_for_tokens
-from accounts.models import Token
+from accounts.models import Token, User
 from accounts.throttling import SignInThrottleMixin
 from common.api.pagination import keyset_page, paginated
 from common.api.schema import error_responses
 from common.api.serializers import ErrorOutput
-from common.errors import Forbidden, Invalid
+from common.errors import Forbidden, Invalid, NotFound
+from common.rows import valid_pk
 
 # The sign-in operations' 429: the error envelope (as error_responses gives it) with what it means here.
 THROTTLED = {
@@ -33,6 +36,8 @@ class UserOutput(serializers.Serializer):
     username = serializers.CharField()
     email = serializers.CharField()
     is_admin = serializers.BooleanField()
+    is_active = serializers.BooleanField(help_text="False: deactivated; they cannot sign in and their tokens are revoked.")
+    last_login = serializers.DateTimeField(allow_null=True, help_text="Their last sign-in in the browser; null when never.")
 
 
 class CredentialsInput(serializers.Serializer):
@@ -55,7 +60,7 @@ class TokenOutput(serializers.Serializer):
 def _authenticate(request, data) -> object:
     user = authenticate(request, username=data["username"], password=data["password"])
     if user is None or not user.is_active:
-        raise Invalid("Wrong username or password.", code="invalid_credentials")
+        raise Invalid(_("Wrong username or password."), code="invalid_credentials")
     return user
 
 
@@ -92,8 +97,8 @@ class AuthTokenApi(SignInThrottleMixin, APIView):
     def delete(self, request):
         if not isinstance(request.auth, Token):
             raise Invalid(
-                "This request carries no token: send the one to revoke as `Authorization: Token <key>` "
-                "(a signed-in browser revokes tokens at /api/v1/users/{id}/tokens).",
+                _("This request carries no token: send the one to revoke as `Authorization: Token <key>` "
+                  "(a signed-in browser revokes tokens at /api/v1/users/{id}/tokens)."),
                 code="no_token",
             )
         services.token_revoke(token=request.auth)
@@ -141,7 +146,15 @@ class MeApi(APIView):
         return Response(UserOutput(request.user).data)
 
 
-class UserCreateApi(APIView):
+def _require_admin(user, refusal: str) -> None:
+    if not user.is_admin:
+        raise Forbidden(refusal)
+
+
+class UserListCreateApi(APIView):
+    """Site admins: GET lists every user (by id; ``?search=`` matches the username or email, any case),
+    POST creates one."""
+
     class InputSerializer(serializers.Serializer):
         username = serializers.RegexField(r"^[\w.@+-]+$", max_length=150)
         password = serializers.CharField(
@@ -150,14 +163,53 @@ class UserCreateApi(APIView):
         email = serializers.EmailField(required=False, default="")
         is_admin = serializers.BooleanField(required=False, default=False)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str, description="Part of the username or email, any case.")],
+        responses={200: paginated(UserOutput), **error_responses(403)},
+    )
+    def get(self, request):
+        _require_admin(request.user, _("Only site admins list users."))
+        users = User.objects.all()
+        search = request.query_params.get("search", "").strip()
+        if search:
+            users = users.filter(Q(username__icontains=search) | Q(email__icontains=search))
+        return keyset_page(request, users, lambda rows: UserOutput(rows, many=True).data)
+
     @extend_schema(request=InputSerializer, responses={201: UserOutput, **error_responses(403, 409)})
     def post(self, request):
-        if not request.user.is_admin:
-            raise Forbidden("Only site admins create users.")
+        _require_admin(request.user, _("Only site admins create users."))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_create(**data.validated_data)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserDetailApi(APIView):
+    """Site admins: PATCH deactivates or reactivates a user, makes or unmakes a site admin, or sets a
+    new password. Deactivating revokes the user's tokens; a new password ends their browser sessions
+    (not the caller's own). Nobody deactivates or unmakes themself (409 ``self_change``)."""
+
+    class InputSerializer(serializers.Serializer):
+        is_active = serializers.BooleanField(required=False, help_text="False deactivates and revokes their tokens.")
+        is_admin = serializers.BooleanField(required=False)
+        password = serializers.CharField(
+            required=False, trim_whitespace=False, max_length=4096,
+            help_text="A new password, checked by Django's password validators (400 `weak_password`).",
+        )
+
+    @extend_schema(request=InputSerializer, responses={200: UserOutput, **error_responses(403, 409)})
+    def patch(self, request, user_id: int):
+        _require_admin(request.user, _("Only site admins change users."))
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pk = valid_pk(user_id)
+        user = User.objects.filter(pk=pk).first() if pk is not None else None
+        if user is None:
+            raise NotFound(_("No such user."))
+        user = services.user_update(actor=request.user, user=user, **data.validated_data)
+        if user.pk == request.user.pk and "password" in data.validated_data and request.auth is None:
+            update_session_auth_hash(request, user)  # the admin's own browser session stays signed in
+        return Response(UserOutput(user).data)
 
 
 class UserTokenListApi(APIView):

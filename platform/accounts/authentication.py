@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -45,15 +46,15 @@ class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
         row = None if "\x00" in key else fetch_row(_token_sql(connection.vendor), [token_digest(key)])
         if row is None:
-            raise AuthenticationFailed("Invalid token.")
+            raise AuthenticationFailed(_("Invalid token."))
         n_token = _token_columns()
         token = instance_from_row(Token, row[:n_token])
         token.user = instance_from_row(User, row[n_token:])
         now = timezone.now()
         if token.expires_at is not None and token.expires_at <= now:
-            raise AuthenticationFailed("Token expired.")
+            raise AuthenticationFailed(_("Token expired."))
         if not token.user.is_active:
-            raise AuthenticationFailed("User inactive or deleted.")
+            raise AuthenticationFailed(_("User inactive or deleted."))
         if token.last_used_at is None or now - token.last_used_at >= LAST_USE_RESOLUTION:
             Token.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now

@@ -1,13 +1,28 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils import timezone
+
+
+class UserManager(DjangoUserManager):
+    """Django's manager, whose ``create_superuser`` (``manage.py createsuperuser``, how a deployment makes
+    its first admin) also makes a Datamoat site admin: a superuser who could not create a project
+    would be no admin here."""
+
+    use_in_migrations = True
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_admin", True)
+        return super().create_superuser(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):
     """A person who signs in. ``is_admin`` is the site-wide admin role of API.md."""
 
     is_admin = models.BooleanField(default=False)
+
+    objects = UserManager()
 
     class Meta:
         db_table = "accounts_user"

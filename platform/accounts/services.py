@@ -1,4 +1,5 @@
-"""Users and their API tokens: creation (passwords checked by Django's validators), issue, revocation."""
+"""Users and their API tokens: creation and site admins' changes (passwords checked by Django's
+validators), issue, revocation."""
 from __future__ import annotations
 
 import hashlib
@@ -10,9 +11,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Token, User
-from common.errors import Conflict, Invalid
+from common.errors import Conflict, Forbidden, Invalid
 
 # Tokens a user may hold at once; issuing one more deletes the oldest beyond it (a script that signs in
 # on every run must not grow the table without bound).
@@ -26,7 +28,9 @@ def password_check(*, password: str, user: User) -> None:
         validate_password(password, user=user)
     except ValidationError as exc:
         raise Invalid(
-            "password: " + " ".join(exc.messages), code="weak_password", fields={"password": list(exc.messages)}
+            _("%(field)s: %(message)s") % {"field": "password", "message": " ".join(exc.messages)},
+            code="weak_password",
+            fields={"password": list(exc.messages)},
         ) from None
 
 
@@ -38,8 +42,55 @@ def user_create(*, username: str, password: str, email: str = "", is_admin: bool
         with transaction.atomic():
             user.save()
     except IntegrityError:
-        raise Conflict(f"The username {username!r} is taken.", code="username_taken") from None
+        raise Conflict(_("The username %(username)r is taken.") % {"username": username}, code="username_taken") from None
     return user
+
+
+def user_update(
+    *, actor: User, user: User, is_active: bool | None = None, is_admin: bool | None = None, password: str | None = None
+) -> User:
+    """A site admin's change to ``user``: (de)activate, make or unmake a site admin, set a new password.
+
+    Deactivating revokes the user's tokens (their next request with one is a 401; Django's session
+    backend already refuses an inactive user's session). A new password is checked like a new user's
+    and ends the user's browser sessions (Django's session hash); their tokens stay, revoked on their
+    own (``/users/{id}/tokens``). An admin may not deactivate or unmake themself (``self_change``):
+    a site must keep someone who can undo it.
+
+    Both rows are locked, in id order, and the actor is read again under the lock: two admins who
+    unmake each other at once leave one admin, the second change being refused (Forbidden), instead
+    of none."""
+    if actor.pk == user.pk and (is_active is False or is_admin is False):
+        raise Conflict(
+            _("You cannot deactivate yourself or take your own admin role; ask another site admin."),
+            code="self_change",
+            fields={"is_active" if is_active is False else "is_admin": [_("Not on yourself.")]},
+        )
+    if password is not None:
+        password_check(password=password, user=user)
+    with transaction.atomic():
+        locked = {u.pk: u for u in User.objects.select_for_update().filter(pk__in={actor.pk, user.pk}).order_by("pk")}
+        if actor.pk not in locked or not locked[actor.pk].is_admin or not locked[actor.pk].is_active:
+            raise Forbidden(_("Only site admins change users."))
+        target = locked.get(user.pk)
+        if target is None:
+            return user  # deleted meanwhile: nothing left to change
+        changed: list[str] = []
+        if is_active is not None and target.is_active != is_active:
+            target.is_active = is_active
+            changed.append("is_active")
+        if is_admin is not None and target.is_admin != is_admin:
+            # is_staff follows is_admin, as at creation (Django's admin site).
+            target.is_admin = target.is_staff = is_admin
+            changed += ["is_admin", "is_staff"]
+        if password is not None:
+            target.set_password(password)
+            changed.append("password")
+        if changed:
+            target.save(update_fields=changed)
+        if is_active is False:
+            tokens_revoke(user=target)
+    return target
 
 
 def token_digest(key: str) -> str:

@@ -11,14 +11,16 @@ import hashlib
 import ipaddress
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 
 class SignInThrottled(Throttled):
-    default_detail = "Too many sign-in attempts."
-    extra_detail_singular = "Try again in {wait} second."
-    extra_detail_plural = "Try again in {wait} seconds."
+    # Lazy, as DRF's own: Throttled.__init__ reads them in the request's language.
+    default_detail = gettext_lazy("Too many sign-in attempts.")
+    extra_detail_singular = gettext_lazy("Try again in {wait} second.")
+    extra_detail_plural = gettext_lazy("Try again in {wait} seconds.")
 
 
 def address_key(address: str | None) -> str:

@@ -1,6 +1,7 @@
 """Cleaning endpoints (API.md "Data"): managers and site admins only, except the step catalogue."""
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -104,7 +105,7 @@ class CleaningRunOutput(JobOutput):
 
 def _run_for_manager(user, run_id: int) -> CleaningRun:
     return object_for_user(
-        user=user, queryset=selectors.cleaning_runs(), object_id=run_id, noun="Cleaning run", roles=CAN_MANAGE
+        user=user, queryset=selectors.cleaning_runs(), object_id=run_id, noun=_("Cleaning run"), roles=CAN_MANAGE
     )
 
 
@@ -113,7 +114,7 @@ def _revert_for_manager(user, revert_id: int) -> CleaningRevert:
         user=user,
         queryset=CleaningRevert.objects.select_related("run__project"),
         object_id=revert_id,
-        noun="Cleaning revert",
+        noun=_("Cleaning revert"),
         roles=CAN_MANAGE,
         project_of=lambda revert: revert.run.project,
     )

@@ -109,3 +109,30 @@ def cleaning_steps_between(*, item_ids, since, until) -> dict[int, str]:
         ).values_list("item_id", flat=True)
         found.update({item_id: "revert" for item_id in reverted})
     return found
+
+
+def item_cleaning_history(*, item_id: int) -> list[dict]:
+    """What cleaning did to one item, oldest first (the item page): per recorded change, its run, step,
+    ``action`` ("excluded", with the ``reason``, or "rewritten", with the text before and after), the
+    step's details as stored, when the run started, and whether the run was reverted since (its
+    change then no longer stands). One query."""
+    rows = (
+        CleaningChange.objects.filter(item_id=item_id)
+        .order_by("id")
+        .values_list("run_id", "step", "old_text", "new_text", "new_excluded_reason", "details",
+                     "run__started_at", "run__created_at", "run__reverted_at")
+    )
+    return [
+        {
+            "run_id": run_id,
+            "step": step,
+            "action": "excluded" if reason else "rewritten",
+            "reason": reason,
+            "detail": details or {},
+            "old_text": old_text,
+            "new_text": new_text,
+            "at": started_at or created_at,
+            "reverted": reverted_at is not None,
+        }
+        for run_id, step, old_text, new_text, reason, details, started_at, created_at, reverted_at in rows
+    ]

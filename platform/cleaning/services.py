@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cleaning.models import CleaningChange, CleaningRevert, CleaningRun
@@ -49,6 +50,10 @@ def _lock_project(project_id: int) -> None:
     list(Project.objects.select_for_update().filter(id=project_id).values_list("id", flat=True))
 
 
+def _cleaning_busy_conflict() -> Conflict:
+    return Conflict(_("Another cleaning run or revert of this project is still in progress."), code="cleaning_busy")
+
+
 def _cleaning_busy(project_id: int) -> bool:
     return (
         CleaningRun.objects.filter(project_id=project_id, status__in=_ACTIVE).exists()
@@ -62,12 +67,15 @@ def cleaning_run_create(*, project: Project, steps: list, created_by: User | Non
     try:
         built = build_steps(steps)
     except StepError as err:
-        where = f"Step {err.index + 1}: " if err.index is not None else ""
-        raise Invalid(f"{where}{err.message}.", code="invalid_step", fields={"steps": [f"{where}{err.message}"]}) from None
+        message = err.message_in(_)
+        if err.index is not None:
+            message = _("Step %(number)s: %(message)s") % {"number": err.index + 1, "message": message}
+        # Translators: a cleaning step's error as a sentence (the step's own message ends without a stop).
+        raise Invalid(_("%(message)s.") % {"message": message}, code="invalid_step", fields={"steps": [message]}) from None
     with transaction.atomic():
         _lock_project(project.id)
         if _cleaning_busy(project.id):
-            raise Conflict("Another cleaning run or revert of this project is still in progress.", code="cleaning_busy")
+            raise _cleaning_busy_conflict()
         run = CleaningRun.objects.create(
             project=project,
             steps=[normalized_spec(step) for step in built],
@@ -190,9 +198,12 @@ def cleaning_run_revert(*, run: CleaningRun, created_by: User | None) -> Cleanin
         _lock_project(run.project_id)
         run = CleaningRun.objects.get(id=run.id)
         if run.reverted_at is not None:
-            raise Conflict(f"Cleaning run #{run.id} is already reverted.", code="already_reverted")
+            raise Conflict(_("Cleaning run #%(id)s is already reverted.") % {"id": run.id}, code="already_reverted")
         if run.status in _ACTIVE:
-            raise Conflict(f"Cleaning run #{run.id} is still {run.status}; cancel it or wait.", code="run_in_progress")
+            raise Conflict(
+                _("Cleaning run #%(id)s is still %(status)s; cancel it or wait.") % {"id": run.id, "status": run.status},
+                code="run_in_progress",
+            )
         has_changes = CleaningChange.objects.filter(run=OuterRef("pk"))
         later = (
             CleaningRun.objects.filter(project_id=run.project_id, id__gt=run.id, reverted_at__isnull=True)
@@ -203,10 +214,11 @@ def cleaning_run_revert(*, run: CleaningRun, created_by: User | None) -> Cleanin
         )
         if later is not None:
             raise Conflict(
-                f"Only the latest cleaning run can be reverted: revert run #{later} first.", code="not_latest_run"
+                _("Only the latest cleaning run can be reverted: revert run #%(id)s first.") % {"id": later},
+                code="not_latest_run",
             )
         if _cleaning_busy(run.project_id):
-            raise Conflict("Another cleaning run or revert of this project is still in progress.", code="cleaning_busy")
+            raise _cleaning_busy_conflict()
         revert = CleaningRevert.objects.create(run=run, created_by=created_by, progress_total=run.changes.count())
         job_dispatch(revert)
     return revert
@@ -233,19 +245,28 @@ def _revert(revert: CleaningRevert) -> None:
         changes = CleaningChange.objects.filter(run_id=revert.run_id)
         if before is not None:
             changes = changes.filter(id__lt=before)
-        batch = list(changes.order_by("-id").values_list("id", "item_id", "old_text", "old_excluded_reason")[:size])
+        batch = list(changes.order_by("-id").values_list(
+            "id", "item_id", "old_text", "old_excluded_reason", "new_excluded_reason")[:size])
         if not batch:
             break
-        restored: dict[int, tuple[str | None, str]] = {}
-        for _id, item_id, old_text, old_reason in batch:  # newest first: an earlier change overwrites
-            text = old_text if old_text is not None else restored.get(item_id, (None, ""))[0]
-            restored[item_id] = (text, old_reason)
-        with_text = [Item(id=i, text=t, excluded_reason=r) for i, (t, r) in restored.items() if t is not None]
-        reason_only = [Item(id=i, excluded_reason=r) for i, (t, r) in restored.items() if t is None]
+        # (old text or None, old reason or None): None leaves that field as it is now. A change that
+        # only rewrote the text gives the reason back untouched, so an exclusion made after the run
+        # (a reviewer's) survives the revert.
+        restored: dict[int, tuple[str | None, str | None]] = {}
+        for _id, item_id, old_text, old_reason, new_reason in batch:  # newest first: earlier overwrites
+            text_before, reason_before = restored.get(item_id, (None, None))
+            restored[item_id] = (
+                old_text if old_text is not None else text_before,
+                old_reason if new_reason else reason_before,
+            )
+        both = [Item(id=i, text=t, excluded_reason=r) for i, (t, r) in restored.items() if t is not None and r is not None]
+        text_only = [Item(id=i, text=t) for i, (t, r) in restored.items() if t is not None and r is None]
+        reason_only = [Item(id=i, excluded_reason=r) for i, (t, r) in restored.items() if t is None and r is not None]
         with transaction.atomic():
             if not _still_running(revert):
                 return  # cancelled: the run stays unreverted; reverting it again is harmless
-            Item.objects.bulk_update(with_text, ["text", "excluded_reason"], batch_size=1000)
+            Item.objects.bulk_update(both, ["text", "excluded_reason"], batch_size=1000)
+            Item.objects.bulk_update(text_only, ["text"], batch_size=1000)
             Item.objects.bulk_update(reason_only, ["excluded_reason"], batch_size=1000)
         done += len(batch)
         before = batch[-1][0]
@@ -261,7 +282,10 @@ def cleaning_run_cancel(*, run: CleaningRun) -> CleaningRun:
     its next batch; what it already wrote stays recorded, so the run can be reverted like a failed one."""
     if not job_cancel(job=run):
         status = CleaningRun.objects.filter(id=run.id).values_list("status", flat=True).first()
-        raise Conflict(f"Cleaning run #{run.id} has already finished ({status}).", code="already_finished")
+        raise Conflict(
+            _("Cleaning run #%(id)s has already finished (%(status)s).") % {"id": run.id, "status": status},
+            code="already_finished",
+        )
     return run
 
 
@@ -270,5 +294,8 @@ def cleaning_revert_cancel(*, revert: CleaningRevert) -> CleaningRevert:
     so; the run stays unreverted and can be reverted again (a revert writes absolute old values)."""
     if not job_cancel(job=revert):
         status = CleaningRevert.objects.filter(id=revert.id).values_list("status", flat=True).first()
-        raise Conflict(f"Cleaning revert #{revert.id} has already finished ({status}).", code="already_finished")
+        raise Conflict(
+            _("Cleaning revert #%(id)s has already finished (%(status)s).") % {"id": revert.id, "status": status},
+            code="already_finished",
+        )
     return revert

@@ -4,6 +4,13 @@ Services (and APIs, for bad input they check themselves) raise these; ``common.a
 kind to the error envelope of API.md and its status. ``code`` is the stable snake_case name scripts
 match on; ``message`` is a sentence for people; ``fields`` names the offending inputs.
 
+Messages (and ``fields`` messages) are translated where they are raised, with Django's ``gettext`` and
+named placeholders: ``_("No user named %(username)r.") % {"username": username}``. In a request that is
+the language LocaleMiddleware chose from Accept-Language (English or Simplified Chinese); elsewhere
+(workers, commands) it is English, so job errors that workers store stay English. Code that runs
+without Django (cleaning steps, readers, the training engine) marks its templates with ``gettext_noop``
+and the API translates them (``message_in``). ``make messages`` updates the catalogue in platform/locale.
+
     >>> err = Conflict("The import is already running.", code="already_running")
     >>> (err.code, err.message)
     ('already_running', 'The import is already running.')

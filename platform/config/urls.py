@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -21,7 +22,7 @@ api_v1 = [
 
 @csrf_exempt  # an unknown POST path is a JSON 404, not Django's HTML CSRF page
 def api_not_found(request, *args, **kwargs):
-    return json_error(404, f"No API endpoint at {request.path}.")
+    return json_error(404, _("No API endpoint at %(path)s.") % {"path": request.path})
 
 
 def spa(request, *args, **kwargs):
@@ -45,11 +46,11 @@ urlpatterns = [
 
 def handler500(request):
     if request.path.startswith("/api/"):
-        return json_error(500, "Something went wrong on our side; it has been logged.")
+        return json_error(500, _("Something went wrong on our side; it has been logged."))
     return HttpResponse("Server error", status=500)
 
 
 def handler404(request, exception=None):
     if request.path.startswith("/api/"):
-        return json_error(404, "Not found.")
+        return json_error(404, _("Not found."))
     return HttpResponse("Not found", status=404)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext as _
+
 from accounts.models import User
 from curation.models import DatasetVersion
 from projects.access import object_for_user
@@ -15,6 +17,6 @@ def version_for_user(*, user: User, version_id, roles: Iterable[str] | None = No
         user=user,
         queryset=DatasetVersion.objects.select_related("project"),
         object_id=version_id,
-        noun="Version",
+        noun=_("Version"),
         roles=roles,
     )

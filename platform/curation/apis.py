@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -47,14 +48,16 @@ EXPORT_SPLITS = ("all", *SPLITS)
 def _built_snapshot(version: DatasetVersion):
     """The verified snapshot folder of a built version; 409 otherwise (never a 500)."""
     if version.status != JobStatus.SUCCEEDED:
-        raise Conflict(f"Version {version.number} is not built (status: {version.status}).", code="not_built")
+        raise Conflict(_("Version %(number)s is not built (status: %(status)s).")
+                       % {"number": version.number, "status": version.status}, code="not_built")
     folder = selectors.version_snapshot_dir(version)
     try:
         # A remote storage's copy was checked against the manifest as it was fetched (folder_local):
         # hashing it again here would read every file twice per request.
         snapshot_open(folder, verify=is_local())
     except SnapshotError as exc:
-        raise Conflict(f"The snapshot of version {version.number} cannot be served: {exc}",
+        raise Conflict(_("The snapshot of version %(number)s cannot be served: %(error)s")
+                       % {"number": version.number, "error": exc},
                        code="snapshot_unavailable") from None
     return folder
 
@@ -307,12 +310,14 @@ class VersionExportApi(APIView):
         fmt = request.query_params.get("format", "jsonl")
         split = request.query_params.get("split", "all")
         if fmt not in EXPORTERS:
-            raise Invalid(f"format must be one of {', '.join(EXPORTERS)}.", fields={"format": ["Unknown format."]})
+            raise Invalid(_("format must be one of %(choices)s.") % {"choices": ", ".join(EXPORTERS)},
+                          fields={"format": [_("Unknown format.")]})
         if split not in EXPORT_SPLITS:
-            raise Invalid(f"split must be one of {', '.join(EXPORT_SPLITS)}.", fields={"split": ["Unknown split."]})
+            raise Invalid(_("split must be one of %(choices)s.") % {"choices": ", ".join(EXPORT_SPLITS)},
+                          fields={"split": [_("Unknown split.")]})
         formulas = request.query_params.get("formulas", "escape")
         if formulas not in ("escape", "keep"):
-            raise Invalid("formulas must be escape or keep.", fields={"formulas": ["Unknown."]})
+            raise Invalid(_("formulas must be escape or keep."), fields={"formulas": [_("Unknown.")]})
         folder = _built_snapshot(version)
         batches = _export_batches(folder, None if split == "all" else split)
         if fmt == "parquet":
@@ -393,10 +398,10 @@ class VersionDiffApi(APIView):
         try:
             against_id = int(raw)
         except (TypeError, ValueError):
-            raise Invalid("against must be a version id.", fields={"against": ["Required, an integer."]}) from None
+            raise Invalid(_("against must be a version id."), fields={"against": [_("Required, an integer.")]}) from None
         against = version_for_user(user=request.user, version_id=against_id, roles=CAN_REVIEW)
         if against.project_id != version.project_id:
-            raise Invalid("against must be a version of the same project.", fields={"against": ["Other project."]})
+            raise Invalid(_("against must be a version of the same project."), fields={"against": [_("Other project.")]})
         new_dir, old_dir = _built_snapshot(version), _built_snapshot(against)
         diff = snapshot_diff(new_dir, old_dir)
         causes = diff_causes(diff, new=version, old=against)

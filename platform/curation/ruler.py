@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pyarrow.compute as pc
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from annotation.votes import latest_corrections
@@ -44,17 +45,22 @@ def evaluation_set_pin(
     ``evaluation_set_exists``); the version must be a built version of the project (409 ``not_built``,
     400 otherwise) and the split must hold items (400 ``empty_split``)."""
     if split not in SPLITS:
-        raise Invalid(f"split must be one of {', '.join(SPLITS)}.", fields={"split": ["Unknown split."]})
+        raise Invalid(
+            _("split must be one of %(choices)s.") % {"choices": ", ".join(SPLITS)}, fields={"split": [_("Unknown split.")]}
+        )
     if from_version.project_id != project.id:
-        raise Invalid("from_version must be a version of this project.", fields={"from_version": ["Other project."]})
+        raise Invalid(
+            _("from_version must be a version of this project."), fields={"from_version": [_("Other project.")]}
+        )
     if from_version.status != JobStatus.SUCCEEDED:
-        raise Conflict(f"Version {from_version.number} is not built (status: {from_version.status}).",
-                       code="not_built")
+        raise Conflict(_("Version %(number)s is not built (status: %(status)s).")
+                       % {"number": from_version.number, "status": from_version.status}, code="not_built")
     table = snapshot_table(version_snapshot_dir(from_version), columns=["item_id", "label", "split"])
     part = table.filter(pc.equal(table.column("split"), split))
     if part.num_rows == 0:
-        raise Invalid(f"The {split} split of version {from_version.number} holds no item.", code="empty_split",
-                      fields={"split": ["Empty."]})
+        raise Invalid(_("The %(split)s split of version %(number)s holds no item.")
+                      % {"split": split, "number": from_version.number}, code="empty_split",
+                      fields={"split": [_("Empty.")]})
     try:
         with transaction.atomic():
             evaluation_set = EvaluationSet.objects.create(
@@ -70,7 +76,9 @@ def evaluation_set_pin(
                 batch_size=5000,
             )
     except IntegrityError:
-        raise Conflict("This project has pinned its evaluation set already.", code="evaluation_set_exists") from None
+        raise Conflict(
+            _("This project has pinned its evaluation set already."), code="evaluation_set_exists"
+        ) from None
     return evaluation_set
 
 

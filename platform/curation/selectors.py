@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from common.errors import Conflict, NotFound
 from common.storage import StorageError, folder_local
@@ -27,8 +28,8 @@ def version_snapshot_dir(version: DatasetVersion) -> Path:
     try:
         return folder_local(stored, verify=True)
     except StorageError as exc:
-        raise Conflict(f"The snapshot of version {version.number} cannot be read: {exc}",
-                       code="snapshot_unavailable") from None
+        raise Conflict(_("The snapshot of version %(number)s cannot be read: %(error)s")
+                       % {"number": version.number, "error": exc}, code="snapshot_unavailable") from None
 
 
 SNAPSHOT_AREA = "snapshots"
@@ -54,7 +55,7 @@ def evaluation_set_view(*, project: Project) -> dict:
     the project pinned none."""
     evaluation_set = EvaluationSet.objects.filter(project=project).select_related("from_version").first()
     if evaluation_set is None:
-        raise NotFound("This project has no evaluation set; pin one from a version's test split.",
+        raise NotFound(_("This project has no evaluation set; pin one from a version's test split."),
                        code="no_evaluation_set")
     latest: dict[int, tuple[str, int]] = {}
     revisions: dict[int, dict] = {}

@@ -20,10 +20,12 @@ from itertools import islice
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from annotation.agreement import agreement_report
 from annotation.consolidation import consolidate
+from annotation.item_selectors import labeled_item_exists
 from annotation.review_services import review_candidates_replace
 from annotation.votes import labelled_votes, review_verdicts
 from cleaning.selectors import cleaning_figures
@@ -62,27 +64,35 @@ def version_create(
     """A queued version with the project's next number; its build is dispatched when the transaction
     commits. Raises Invalid (400) for an unknown consolidation or fractions that do not sum to 1, and
     Conflict (409 ``import_in_progress``) while an import of the project is queued or running: its items
-    may be half there (an import is all or nothing only once it has finished)."""
+    may be half there (an import is all or nothing only once it has finished); Conflict (409
+    ``empty_version``) when no included item has a label yet (a vote with one of the project's labels,
+    or a reviewer's correction): the build would succeed with nothing in it."""
     if consolidation not in Consolidation.values:
         raise Invalid(
-            f"consolidation must be one of {', '.join(Consolidation.values)}.",
-            fields={"consolidation": ["Unknown method."]},
+            _("consolidation must be one of %(choices)s.") % {"choices": ", ".join(Consolidation.values)},
+            fields={"consolidation": [_("Unknown method.")]},
         )
     try:
         fractions = split_validate(split)
     except SplitError as exc:
-        raise Invalid(str(exc), fields={"split": [str(exc)]}) from None
+        raise Invalid(exc.message_in(_), fields={"split": [exc.message_in(_)]}) from None
     if project.task_type != TaskType.CLASSIFICATION:
         raise Invalid(
-            "Versions are built for single-label classification projects only, for now.",
+            _("Versions are built for single-label classification projects only, for now."),
             code="unsupported_task_type",
         )
     unfinished = import_unfinished(project_id=project.id)
     if unfinished is not None:
         raise Conflict(
-            f"The import of {unfinished.file_name!r} (#{unfinished.id}) is still {unfinished.status}; build the "
-            "version once it has finished.",
+            _("The import of %(file)s (#%(id)s) is still %(status)s; build the version once it has finished.")
+            % {"file": repr(unfinished.file_name), "id": unfinished.id, "status": unfinished.status},
             code="import_in_progress",
+        )
+    if not labeled_item_exists(project=project):
+        raise Conflict(
+            _("Nothing to version: no item of this project has a label yet. Label some items (or import a "
+              "file with a label column), then build the version."),
+            code="empty_version",
         )
 
     version = None
@@ -106,7 +116,7 @@ def version_create(
         except IntegrityError:
             continue
     if version is None:
-        raise Conflict("Could not number the version; try again.")
+        raise Conflict(_("Could not number the version; try again."))
 
     job_dispatch(version)
     return version
@@ -176,7 +186,7 @@ def _gather_labels(version: DatasetVersion, labels: list[str]) -> _Labels:
     _phase(version, "reviews", 0)
     reviewed = review_verdicts(project_id=project_id, labels=labels)
     vote_count: dict[int, int] = {}
-    for item_id, _, _ in votes:
+    for item_id, _author, _label in votes:
         vote_count[item_id] = vote_count.get(item_id, 0) + 1
     return _Labels(votes, dropped, consensus, reviewed, vote_count)
 
@@ -242,7 +252,7 @@ def _feed_review_queue(version: DatasetVersion, found: _Labels, suspects: list[d
     ``review_candidates_replace``). Returns the counts per kind."""
     project_id, number = version.project_id, version.number
     per_item: dict[int, dict[str, int]] = {}
-    for item_id, _, label in found.votes:
+    for item_id, _author, label in found.votes:
         per_item.setdefault(item_id, {})
         per_item[item_id][label] = per_item[item_id].get(label, 0) + 1
     disagreements = [

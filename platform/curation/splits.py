@@ -15,28 +15,46 @@ SPLITS = ("train", "val", "test")
 _SCALE = float(2**64)
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogue (`make messages` knows this name) and leaves it as it is: this
+    module runs without Django; the API shows its errors in the request's language (``message_in``)."""
+    return message
+
+
 class SplitError(ValueError):
-    pass
+    """Fractions that cannot split; ``str(error)`` is English, ``message_in(gettext)`` the same sentence
+    through Django's gettext (its ``template`` is marked with ``gettext_noop``, filled with ``values``)."""
+
+    def __init__(self, message: str, values: dict | None = None):
+        self.template, self.values = message, values or {}
+        super().__init__(message % self.values)
+
+    def message_in(self, gettext) -> str:
+        return gettext(self.template) % self.values
 
 
 def split_validate(fractions: Mapping[str, float]) -> dict[str, float]:
     """The fractions as {train, val, test} floats; raise SplitError unless each is in [0, 1] and they sum
     to 1 (within 1e-6)."""
     if not isinstance(fractions, Mapping):
-        raise SplitError("split must be an object {train, val, test}.")
+        raise SplitError(gettext_noop("split must be an object {train, val, test}."))
     unknown = set(fractions) - set(SPLITS)
     if unknown:
-        raise SplitError(f"Unknown split name(s): {', '.join(sorted(unknown))}; use train, val and test.")
+        raise SplitError(
+            gettext_noop("Unknown split name(s): %(names)s; use train, val and test."), {"names": ", ".join(sorted(unknown))}
+        )
     clean: dict[str, float] = {}
     for name in SPLITS:
         value = fractions.get(name, 0.0)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise SplitError(f"split.{name} must be a number.")
+            raise SplitError(gettext_noop("split.%(name)s must be a number."), {"name": name})
         if not 0.0 <= value <= 1.0:
-            raise SplitError(f"split.{name} must be between 0 and 1.")
+            raise SplitError(gettext_noop("split.%(name)s must be between 0 and 1."), {"name": name})
         clean[name] = float(value)
     if abs(sum(clean.values()) - 1.0) > 1e-6:
-        raise SplitError(f"split fractions must sum to 1 (they sum to {sum(clean.values()):.6g}).")
+        raise SplitError(
+            gettext_noop("split fractions must sum to 1 (they sum to %(total)s)."), {"total": f"{sum(clean.values()):.6g}"}
+        )
     return clean
 
 

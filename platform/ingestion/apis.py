@@ -1,6 +1,7 @@
 """Import endpoints (API.md, Data): only site admins and the project's managers import."""
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -54,7 +55,7 @@ def _import_for_user(request, import_id) -> ImportJob:
         user=request.user,
         queryset=ImportJob.objects.select_related("project"),
         object_id=import_id,
-        noun="Import",
+        noun=_("Import"),
         roles=CAN_MANAGE,
     )
 
@@ -85,7 +86,9 @@ class ImportListCreateApi(APIView):
     def post(self, request, project_id: int):
         project = project_for_user(user=request.user, project_id=project_id, roles=CAN_MANAGE)
         if "file" not in request.FILES:
-            raise Invalid("Attach the file to import as the multipart field 'file'.", fields={"file": ["Required."]})
+            raise Invalid(
+                _("Attach the file to import as the multipart field 'file'."), fields={"file": [_("Required.")]}
+            )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

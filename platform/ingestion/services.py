@@ -54,6 +54,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from annotation.imported import annotations_remove
@@ -129,7 +130,10 @@ def _check_field(name: str, value: str | None) -> str | None:
         return None
     value = value.strip()
     if not value or len(value) > 200:
-        raise Invalid(f"{name} must be a field name of 1 to 200 characters.", fields={name: ["Not a field name."]})
+        raise Invalid(
+            _("%(name)s must be a field name of 1 to 200 characters.") % {"name": name},
+            fields={name: [_("Not a field name.")]},
+        )
     return value
 
 
@@ -143,11 +147,15 @@ def _format(format: str | None, file_name: str) -> str:
     """The reader to use: the one asked for, else the file name's; Unsupported when neither is known."""
     chosen = (format or "").strip().lower() or format_from_name(file_name)
     if chosen not in FORMATS:
-        given = f"The format {format!r}" if format else f"The file name {file_name!r}"
+        if format:
+            message = _("The format %(format)r is not a supported import format; use one of %(formats)s.")
+        else:
+            message = _("The file name %(name)r is not a supported import format; use one of %(formats)s.")
+        formats = ", ".join(FORMATS)
         raise Unsupported(
-            f"{given} is not a supported import format; use one of {', '.join(FORMATS)}.",
+            message % {"format": format, "name": file_name, "formats": formats},
             code="unsupported_format",
-            fields={"format": [f"One of {', '.join(FORMATS)}."]},
+            fields={"format": [_("One of %(formats)s.") % {"formats": formats}]},
         )
     return chosen
 
@@ -162,14 +170,15 @@ def _hidden_fields(names, *, reserved: set[str]) -> list[str]:
     chosen = list(dict.fromkeys(part for part in split if part))
     if len(chosen) > MAX_HIDDEN_FIELDS:
         raise Invalid(
-            f"hidden_fields names at most {MAX_HIDDEN_FIELDS} columns.", fields={"hidden_fields": ["Too many."]}
+            _("hidden_fields names at most %(max)s columns.") % {"max": MAX_HIDDEN_FIELDS},
+            fields={"hidden_fields": [_("Too many.")]},
         )
     for name in chosen:
         _check_field("hidden_fields", name)
         if name in reserved:
             raise Invalid(
-                f"hidden_fields cannot name {name!r}: it is the text, label or annotator field.",
-                fields={"hidden_fields": [f"{name!r} is not an other column."]},
+                _("hidden_fields cannot name %(name)r: it is the text, label or annotator field.") % {"name": name},
+                fields={"hidden_fields": [_("%(name)r is not an other column.") % {"name": name}]},
             )
     return chosen
 
@@ -185,8 +194,8 @@ def _options(project: Project, *, text_field, label_field, annotator_field, labe
     hidden = _hidden_fields(hidden_fields, reserved={text_field, label_field, annotator_field})
     if label_field and project.task_type == TaskType.SPANS:
         raise Invalid(
-            "Importing span labels is not supported yet; import the texts without label_field.",
-            fields={"label_field": ["Not for span projects."]},
+            _("Importing span labels is not supported yet; import the texts without label_field."),
+            fields={"label_field": [_("Not for span projects.")]},
         )
     options = {
         "text_field": text_field, "label_field": label_field, "annotator_field": annotator_field, "hidden_fields": hidden,
@@ -227,7 +236,10 @@ def import_create(
     limit = settings.DATAMOAT_MAX_UPLOAD_BYTES
     size = _file_size(file)
     if size is not None and size > limit:
-        raise TooLarge(f"The file is {size:,} bytes; imports are limited to {limit:,} bytes. Split it into parts.")
+        raise TooLarge(
+            _("The file is %(size)s bytes; imports are limited to %(limit)s bytes. Split it into parts.")
+            % {"size": f"{size:,}", "limit": f"{limit:,}"}
+        )
     options = _options(
         project, text_field=text_field, label_field=label_field, annotator_field=annotator_field,
         label_source=label_source, hidden_fields=hidden_fields,
@@ -235,15 +247,15 @@ def import_create(
     path, size = _spool(project=project, file=file, suffix=Path(file_name).suffix.lower()[:16])
     if size > limit:  # a file object of unknown size
         path.unlink(missing_ok=True)
-        raise TooLarge(f"The file is over the import limit of {limit:,} bytes.")
+        raise TooLarge(_("The file is over the import limit of %(limit)s bytes.") % {"limit": f"{limit:,}"})
     if size == 0:
         path.unlink(missing_ok=True)
-        raise Invalid("The file is empty.", code="empty_file", fields={"file": ["Empty."]})
+        raise Invalid(_("The file is empty."), code="empty_file", fields={"file": [_("Empty.")]})
     try:
         upload_limits(path, format=chosen, limits=import_limits())
     except TooBig as exc:
         path.unlink(missing_ok=True)
-        raise TooLarge(str(exc)) from None
+        raise TooLarge(exc.message_in(_)) from None
     # Through the storage API, so a worker on another machine reads what the web server received (on
     # the filesystem default the spooled file already is the stored one: nothing is copied).
     key = f"uploads/project-{project.id}/{path.name}"
@@ -277,7 +289,10 @@ def import_retry(*, job: ImportJob, dispatch: bool = True) -> ImportJob:
     """Queue a failed import again; nothing it already inserted is inserted twice."""
     with transaction.atomic():
         if not job_requeue(job=job):
-            raise Conflict(f"Only a failed import can be run again; this one is {job.status}.", code="not_failed")
+            raise Conflict(
+                _("Only a failed import can be run again; this one is %(status)s.") % {"status": job.status},
+                code="not_failed",
+            )
         if dispatch:
             job_dispatch(job)
     return job
@@ -290,7 +305,7 @@ def import_cancel(*, job: ImportJob) -> ImportJob:
     worker be dead, the reaper does (a cancelled job whose heartbeat went stale). Its counters go to
     zero then."""
     if not job_cancel(job=job):
-        raise Conflict(f"The import is already {job.status}.", code="already_finished")
+        raise Conflict(_("The import is already %(status)s.") % {"status": job.status}, code="already_finished")
     return job
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import connection
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from common.errors import Forbidden, NotFound
@@ -64,7 +65,7 @@ def _checked_role(*, user: User, role: str | None, roles: Iterable[str] | None) 
     if user.is_admin:
         return "admin"
     if role is not None and roles is not None and role not in set(roles):
-        raise Forbidden("Your role in this project does not allow this.")
+        raise Forbidden(_("Your role in this project does not allow this."))
     return role
 
 
@@ -76,7 +77,7 @@ def project_for_user(*, user: User, project_id, roles: Iterable[str] | None = No
     row = None if pk is None else fetch_row(_project_sql(connection.vendor), [user.id, pk])
     role = None if row is None else _checked_role(user=user, role=row[-1], roles=roles)
     if role is None:
-        raise NotFound("Project not found, or not yours.")
+        raise NotFound(_("Project not found, or not yours."))
     project = instance_from_row(Project, row[:-1])
     project.user_role = role
     return project
@@ -87,7 +88,7 @@ def project_check(*, user: User, project: Project, roles: Iterable[str] | None =
     role = None if user.is_admin else role_in(user=user, project=project)
     role = _checked_role(user=user, role=role, roles=roles)
     if role is None:
-        raise NotFound("Project not found, or not yours.")
+        raise NotFound(_("Project not found, or not yours."))
     project.user_role = role
     return project
 
@@ -104,8 +105,8 @@ def object_for_user(
     """An object that belongs to a project (a job, a version, a run), with the checks of
     ``project_for_user``: NotFound "<noun> not found, or not yours." when it does not exist or its
     project is not visible to the user, Forbidden for a member without one of ``roles``. ``queryset``
-    should select_related what ``project_of`` follows."""
-    not_found = NotFound(f"{noun} not found, or not yours.")
+    should select_related what ``project_of`` follows; ``noun`` comes translated (``_("Run")``)."""
+    not_found = NotFound(_("%(noun)s not found, or not yours.") % {"noun": noun})
     pk = valid_pk(object_id)
     obj = None if pk is None else queryset.filter(pk=pk).first()
     if obj is None:
@@ -125,7 +126,7 @@ def item_for_user(*, user: User, item_id, roles: Iterable[str] | None = None) ->
     row = None if pk is None else fetch_row(_item_sql(connection.vendor), [user.id, pk])
     role = None if row is None else _checked_role(user=user, role=row[-1], roles=roles)
     if role is None:
-        raise NotFound("Item not found, or not yours.")
+        raise NotFound(_("Item not found, or not yours."))
     n_item = len(model_fields(Item))
     item = instance_from_row(Item, row[:n_item])
     project = instance_from_row(Project, row[n_item:-1])

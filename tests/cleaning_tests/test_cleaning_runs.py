@@ -138,3 +138,21 @@ def test_it_streams_projects_larger_than_one_batch(project, run_cleaning, revert
     assert run.step_counts[1]["excluded"] == 5
     revert_cleaning(run)
     assert snapshot(project) == before
+
+
+def test_a_revert_keeps_an_exclusion_made_after_the_run(project, messy_items, run_cleaning, revert_cleaning, manager):
+    """A run that only rewrote an item's text gives the text back and leaves its exclusion alone: a
+    reviewer who excluded the item after the run must not see it come back (it did: the revert wrote
+    the run's empty "before" reason over the reviewer's)."""
+    from annotation.review_services import review_create
+
+    run = run_cleaning(project, [{"op": "normalize_whitespace"}])
+    rewritten = Item.objects.get(id=run.changes.values_list("item_id", flat=True).order_by("item_id").first())
+    review_create(item=rewritten, reviewer=manager, verdict="exclude", reason="off topic")
+    rewritten.refresh_from_db()
+    excluded = rewritten.excluded_reason
+    assert excluded  # the reviewer's exclusion
+    revert_cleaning(run)
+    rewritten.refresh_from_db()
+    assert rewritten.text == rewritten.raw_text  # the text is back as it was before the run
+    assert rewritten.excluded_reason == excluded

@@ -7,9 +7,9 @@ from rest_framework.response import Response
 
 from accounts import apis as accounts_apis
 from annotation import apis as annotation_apis
-from annotation import item_apis
 from tests import factories
 from tests.contract import ContractViolation, openapi, walk
+from training import item_apis
 
 pytestmark = pytest.mark.django_db
 

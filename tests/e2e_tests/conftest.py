@@ -73,11 +73,14 @@ def browser(monkeypatch) -> Iterator[object]:
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """``new_page()``: a page in a fresh browser context (its own cookies), desktop-sized."""
+    """``new_page()``: a page in a fresh browser context (its own cookies), desktop-sized; ``locale``
+    ("zh-CN") sets the browser's language (navigator.languages, Accept-Language)."""
     contexts = []
 
-    def build(width: int = 1360, height: int = 900):
-        context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
+    def build(width: int = 1360, height: int = 900, locale: str | None = None):
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": height}, locale=locale
+        )
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         return context.new_page()

@@ -15,6 +15,7 @@ from accounts.roles import Role
 from annotation.imported import annotations_import
 from curation import services as curation_services
 from tests import factories
+from tests.e2e_tests.axe import serious_violations
 from tests.e2e_tests.conftest import login
 from training import services as training_services
 
@@ -75,6 +76,10 @@ def demo_project():
     return project, manager, version, run
 
 
+def scan(page, problems: list[str], name: str) -> None:
+    problems += [f"{name}: {violation}" for violation in serious_violations(page)]
+
+
 def shot(page, folder: Path, name: str) -> None:
     page.evaluate("window.scrollTo(0, 0)")  # the sticky header then sits at the top of a full-page shot
     page.screenshot(path=folder / f"{name}.png", full_page=True)
@@ -82,13 +87,16 @@ def shot(page, folder: Path, name: str) -> None:
 
 def test_it_shows_every_page_with_its_figures(new_page, demo_project, screenshots):
     project, manager, version, run = demo_project
+    problems: list[str] = []
     page = new_page()
     page.goto("/login")
     shot(page, screenshots, "login")
+    scan(page, problems, "login")
     login(page, manager.username)
 
     expect(page.get_by_test_id(f"project-{project.id}")).to_contain_text("manager")
     shot(page, screenshots, "projects")
+    scan(page, problems, "projects")
 
     page.get_by_test_id(f"project-{project.id}").click()
     expect(page.get_by_test_id("stat-items")).to_have_text(str(SNIPPETS))
@@ -96,10 +104,12 @@ def test_it_shows_every_page_with_its_figures(new_page, demo_project, screenshot
     expect(page.get_by_test_id("percent-agreement")).not_to_have_text("n/a")
     expect(page.get_by_test_id("annotator-figures")).to_contain_text("rater_b")
     shot(page, screenshots, "project")
+    scan(page, problems, "project")
 
     page.get_by_role("link", name="Label", exact=True).click()
     expect(page.get_by_test_id("item-text")).to_be_visible()
     shot(page, screenshots, "labeling")
+    scan(page, problems, "labeling")
 
     page.get_by_role("link", name="Versions", exact=True).click()
     detail = page.get_by_test_id("version-detail")
@@ -107,6 +117,7 @@ def test_it_shows_every_page_with_its_figures(new_page, demo_project, screenshot
     expect(detail.get_by_test_id("quality-report")).to_be_visible()
     expect(page.get_by_test_id("export")).to_have_attribute("href", f"/api/v1/versions/{version.id}/export?format=jsonl&split=all")
     shot(page, screenshots, "versions")
+    scan(page, problems, "versions")
 
     page.get_by_role("link", name="Runs", exact=True).click()
     run_detail = page.get_by_test_id("run-detail")
@@ -116,3 +127,23 @@ def test_it_shows_every_page_with_its_figures(new_page, demo_project, screenshot
     expect(run_detail.get_by_test_id("loss-chart").locator("path.line").first).to_be_visible()
     expect(run_detail.get_by_test_id("quality-report")).to_be_visible()  # data quality beside the model
     shot(page, screenshots, "runs")
+    scan(page, problems, "runs")
+
+    # The same pages on a phone: axe again, and no page may scroll sideways.
+    phone = new_page(390, 844)
+    login(phone, manager.username)
+    for name, path, ready in [
+        ("projects", "/", f"project-{project.id}"),
+        ("project", f"/projects/{project.id}", "stat-items"),
+        ("labeling", f"/projects/{project.id}/label", "item-text"),
+        ("versions", f"/projects/{project.id}/versions", "version-detail"),
+        ("runs", f"/projects/{project.id}/runs", "run-detail"),
+    ]:
+        phone.goto(path)
+        expect(phone.get_by_test_id(ready)).to_be_visible()
+        shot(phone, screenshots, f"{name}-390")
+        scan(phone, problems, f"{name}-390")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        if width > 391:
+            problems.append(f"{name}-390: the page scrolls sideways ({width}px wide)")
+    assert not problems, "\n".join(problems)

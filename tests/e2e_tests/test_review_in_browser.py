@@ -33,6 +33,7 @@ from curation.ruler import evaluation_set_pin, ruler_current
 from curation.selectors import version_snapshot_dir
 from curation.snapshot import snapshot_table
 from tests import factories
+from tests.e2e_tests.axe import serious_violations
 from tests.e2e_tests.conftest import login
 from training.engine.metrics import ConfusionCounts
 from training.models import Prediction, TrainingRun
@@ -176,8 +177,9 @@ def shot(page, folder: Path, name: str) -> None:
         page.screenshot(path=folder / "slices" / f"{name}-{n}.png", full_page=True, clip=clip)
 
 
-# A small stand-in for axe (not installed): names for every control, labels for every field, a text
-# alternative for every drawn chart, unique ids, and no sideways scrolling of the page at phone width.
+# Beside axe (serious and critical violations), what axe does not check: names for every control,
+# labels for every field, a text alternative for every drawn chart, unique ids, and no sideways
+# scrolling of the page at phone width.
 A11Y_PROBLEMS = """() => {
   const problems = [];
   const name = (el) => (el.getAttribute('aria-label') || el.textContent || el.getAttribute('title') || '').trim();
@@ -195,7 +197,8 @@ A11Y_PROBLEMS = """() => {
 
 
 def accessibility_problems(page, name: str) -> list[str]:
-    return [f"{name}: {problem}" for problem in page.evaluate(A11Y_PROBLEMS)]
+    found = page.evaluate(A11Y_PROBLEMS) + serious_violations(page)
+    return [f"{name}: {problem}" for problem in found]
 
 
 def test_a_reviewer_reviews_three_items_by_keyboard(new_page, review_project, screenshots):

@@ -79,6 +79,7 @@ def test_it_rejects_an_unknown_format_or_split(client_for, manager, version, par
 
 
 def test_an_unbuilt_version_cannot_be_exported(client_for, manager, project):
+    labeled_items(project, 2)
     queued = version_create(project=project, split=SPLIT)
     response = _export(client_for(manager), queued, format="csv")
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_built"

@@ -202,7 +202,9 @@ def test_members_see_the_project_stats(request, client_for, project, items, anno
     items[2].save()
     response = client_for(_user(request, role)).get(f"/api/v1/projects/{project.id}/stats")
     assert response.status_code == 200
-    assert response.json() == {
+    body = response.json()
+    assert body.pop("mine")["remaining"] == 1  # the caller's own figures: tests/labeling_tests/test_progress_stats.py
+    assert body == {
         "items": 3,
         "excluded": 1,
         "annotated_items": 1,

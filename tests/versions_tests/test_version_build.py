@@ -37,6 +37,7 @@ def test_it_builds_a_snapshot_with_every_labeled_item(project):
 def test_it_numbers_versions_per_project(project):
     labeled_items(project, 4)
     other = factories.make_project(name="other")
+    labeled_items(other, 2)
     first, second = build(project), build(project)
     assert (first.number, second.number) == (1, 2)
     assert build(other).number == 1

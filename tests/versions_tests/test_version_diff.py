@@ -38,7 +38,8 @@ def test_a_version_against_itself_is_all_unchanged(project):
 
 
 def test_it_caps_the_item_lists_but_not_the_counts(project):
-    old = build(project)  # empty: nothing labeled yet
+    labeled_items(project, 1, prefix="first")
+    old = build(project)  # one item (an unlabeled project has nothing to version)
     labeled_items(project, 12)
     new = build(project)
     diff = snapshot_diff(version_snapshot_dir(new), version_snapshot_dir(old), limit=5)

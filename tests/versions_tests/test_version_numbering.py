@@ -9,13 +9,14 @@ from django.db import connection
 from curation.models import DatasetVersion
 from curation.services import version_create
 from tests import factories
-from tests.versions_tests.conftest import SPLIT
+from tests.versions_tests.conftest import SPLIT, labeled_items
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_get_distinct_numbers(requires_postgres):
     project = factories.make_project(name="race")
+    labeled_items(project, n=4)  # an empty project has nothing to version (409 empty_version)
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
 

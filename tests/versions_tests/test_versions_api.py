@@ -14,9 +14,17 @@ def _url(project) -> str:
     return f"/api/v1/projects/{project.id}/versions"
 
 
+def _labeled_build(project):
+    """A built version of ``project`` once two of its items are labeled (an unlabeled project has nothing
+    to version: 409 empty_version)."""
+    labeled_items(project, 2)
+    return build(project)
+
+
 @pytest.mark.parametrize("persona", ["admin", "manager"])
 def test_managers_and_admins_build_versions(request, client_for, project, persona, django_capture_on_commit_callbacks):
     user = request.getfixturevalue(persona)
+    labeled_items(project, 2)
     with django_capture_on_commit_callbacks(execute=False) as dispatched:
         response = client_for(user).post(_url(project), BODY, format="json")
     assert response.status_code == 202, response.json()
@@ -120,18 +128,18 @@ def test_managers_and_reviewers_read_a_version(request, client_for, project, per
 
 
 def test_annotator_cannot_read_a_version(client_for, project, annotator):
-    version = build(project)
+    version = _labeled_build(project)
     assert client_for(annotator).get(f"/api/v1/versions/{version.id}").status_code == 403
 
 
 def test_outsider_cannot_read_a_version(client_for, project, outsider):
-    version = build(project)
+    version = _labeled_build(project)
     response = client_for(outsider).get(f"/api/v1/versions/{version.id}")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
 def test_anonymous_cannot_read_a_version(client_for, project):
-    assert client_for().get(f"/api/v1/versions/{build(project).id}").status_code == 401
+    assert client_for().get(f"/api/v1/versions/{_labeled_build(project).id}").status_code == 401
 
 
 def test_a_missing_version_is_404(client_for, admin):
@@ -163,42 +171,42 @@ def test_managers_and_reviewers_diff_versions(request, client_for, project, mana
 
 
 def test_annotator_cannot_diff_versions(client_for, project, annotator):
-    version = build(project)
+    version = _labeled_build(project)
     assert _diff(client_for(annotator), version, version.id).status_code == 403
 
 
 def test_outsider_cannot_diff_versions(client_for, project, outsider):
-    version = build(project)
+    version = _labeled_build(project)
     assert _diff(client_for(outsider), version, version.id).status_code == 404
 
 
 def test_anonymous_cannot_diff_versions(client_for, project):
-    version = build(project)
+    version = _labeled_build(project)
     assert _diff(client_for(), version, version.id).status_code == 401
 
 
 @pytest.mark.parametrize("against", [None, "abc"])
 def test_a_diff_needs_a_version_to_compare_with(client_for, project, manager, against):
-    version = build(project)
+    version = _labeled_build(project)
     response = client_for(manager).get(f"/api/v1/versions/{version.id}/diff", {} if against is None else {"against": against})
     assert response.status_code == 400 and "against" in response.json()["error"]["fields"]
 
 
 def test_a_diff_against_another_projects_version_is_refused(client_for, project, admin):
     other = factories.make_project(name="other")
-    response = _diff(client_for(admin), build(project), build(other).id)
+    response = _diff(client_for(admin), _labeled_build(project), _labeled_build(other).id)
     assert response.status_code == 400
 
 
 def test_a_diff_against_a_version_you_cannot_see_is_404(client_for, project, manager):
     other = factories.make_project(name="other")
-    assert _diff(client_for(manager), build(project), build(other).id).status_code == 404
+    assert _diff(client_for(manager), _labeled_build(project), _labeled_build(other).id).status_code == 404
 
 
 def test_a_diff_with_an_unbuilt_version_is_409(client_for, project, manager):
     from curation.services import version_create
 
-    built = build(project)
+    built = _labeled_build(project)
     queued = version_create(project=project, split=SPLIT)
     response = _diff(client_for(manager), built, queued.id)
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_built"

@@ -11,13 +11,27 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
-class ConfigError(ValueError):
-    """A configuration the engine cannot run; ``fields`` maps an option name to its messages."""
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogue (`make messages` knows this name) and leaves it as it is: the
+    engine runs without Django; the API shows its messages in the request's language (``fields_in``)."""
+    return message
 
-    def __init__(self, fields: dict[str, list[str]]):
-        self.fields = fields
-        first = next(iter(fields.items()))
+
+class ConfigError(ValueError):
+    """A configuration the engine cannot run; ``fields`` maps an option name to its messages (English).
+
+    Built from ``problems``: an option name to its message, a template marked with ``gettext_noop``, and
+    the template's values."""
+
+    def __init__(self, problems: dict[str, tuple[str, dict]]):
+        self.problems = problems
+        self.fields = {name: [template % values] for name, (template, values) in problems.items()}
+        first = next(iter(self.fields.items()))
         super().__init__(f"{first[0]}: {first[1][0]}")
+
+    def fields_in(self, gettext) -> dict[str, list[str]]:
+        """``fields`` through ``gettext`` (Django's, in the API: the request's language)."""
+        return {name: [gettext(template) % values] for name, (template, values) in self.problems.items()}
 
 
 @dataclass
@@ -86,15 +100,17 @@ class RunConfig:
                 flat.update(options.pop(section))
         # "model": "transformer" names the architecture in the API; it is the only one.
         if options.get("model", "transformer") != "transformer":
-            raise ConfigError({"model": [f"Unknown model {options['model']!r}; the only model is 'transformer'."]})
+            raise ConfigError({"model": (
+                gettext_noop("Unknown model %(model)r; the only model is 'transformer'."), {"model": options["model"]}
+            )})
         options.pop("model", None)
         flat.update(options)
 
         model_names = {f.name for f in fields(ModelConfig)}
         train_names = {f.name for f in fields(TrainConfig)}
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, tuple[str, dict]] = {}
         for name in sorted(set(flat) - model_names - train_names):
-            errors[name] = ["Unknown option."]
+            errors[name] = (gettext_noop("Unknown option."), {})
         config = cls()
         for name, value in flat.items():
             target = config.model if name in model_names else config.train if name in train_names else None
@@ -103,34 +119,34 @@ class RunConfig:
             expected = type(getattr(target, name))
             coerced = _coerce(value, expected)
             if coerced is None:
-                errors[name] = [f"Must be a {expected.__name__}."]
+                errors[name] = (gettext_noop("Must be a %(type)s."), {"type": expected.__name__})
             else:
                 setattr(target, name, coerced)
         try:
             config.validate()
         except ConfigError as exc:  # report range errors together with the unknown and mistyped ones
-            errors = {**exc.fields, **errors}
+            errors = {**exc.problems, **errors}
         if errors:
             raise ConfigError(errors)
         return config
 
     def validate(self) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, tuple[str, dict]] = {}
         for section in (self.model, self.train):
             for f in fields(section):
                 value = getattr(section, f.name)
                 low, high = _RANGES.get(f.name, (None, None))
                 if low is not None and value < low:
-                    errors[f.name] = [f"Must be at least {low}."]
+                    errors[f.name] = (gettext_noop("Must be at least %(minimum)s."), {"minimum": low})
                 elif high is not None and value > high:
-                    errors[f.name] = [f"Must be at most {high}."]
+                    errors[f.name] = (gettext_noop("Must be at most %(maximum)s."), {"maximum": high})
                 elif f.name in _CHOICES and value not in _CHOICES[f.name]:
-                    errors[f.name] = [f"Must be one of {', '.join(_CHOICES[f.name])}."]
+                    errors[f.name] = (gettext_noop("Must be one of %(choices)s."), {"choices": ", ".join(_CHOICES[f.name])})
         if "d_model" not in errors and "n_heads" not in errors and self.model.d_model % self.model.n_heads:
-            errors["n_heads"] = [f"Must divide d_model ({self.model.d_model})."]
+            errors["n_heads"] = (gettext_noop("Must divide d_model (%(d_model)s)."), {"d_model": self.model.d_model})
         device = self.train.device
         if not (device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())):
-            errors["device"] = ["Must be auto, cpu, cuda or cuda:<index>."]
+            errors["device"] = (gettext_noop("Must be auto, cpu, cuda or cuda:<index>."), {})
         if errors:
             raise ConfigError(errors)
 

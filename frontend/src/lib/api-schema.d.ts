@@ -4,6 +4,30 @@
  */
 
 export interface paths {
+    "/api/v1/annotations/{annotation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description One annotation (any revision): its author, reviewers and managers see it. PATCH edits it: a new
+         *     revision that supersedes it (append-only; its author, or a manager), answered with the new row.
+         */
+        get: operations["annotations_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * @description One annotation (any revision): its author, reviewers and managers see it. PATCH edits it: a new
+         *     revision that supersedes it (append-only; its author, or a manager), answered with the new row.
+         */
+        patch: operations["annotations_partial_update"];
+        trace?: never;
+    };
     "/api/v1/auth/session": {
         parameters: {
             query?: never;
@@ -218,7 +242,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description An item with its annotations and reviews (reviewers and managers). */
+        /**
+         * @description An item with its annotations, reviews, live leases, cleaning history and the runs' predictions
+         *     (reviewers and managers). Six queries, whatever the item has.
+         */
         get: operations["items_retrieve"];
         put?: never;
         post?: never;
@@ -384,8 +411,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description A project's annotations, newest first: everyone's for reviewers and managers (``?mine=true`` for
-         *     their own), only their own for annotators.
+         * @description A project's current annotations (each person's latest revision), newest first: everyone's for
+         *     reviewers and managers (``?mine=true`` for their own), only their own for annotators. The labeling
+         *     page's back key walks ``?mine=true``.
          */
         get: operations["projects_annotations_list"];
         put?: never;
@@ -460,12 +488,88 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description Managers and reviewers browse items: ``?search=`` (substring), ``?excluded=true|false``,
-         *     ``?label=`` (items with an annotation carrying that label).
+         * @description Managers and reviewers browse a project's items: filters (``ItemFilter``), ``ordering`` by id or
+         *     annotation count (ties by id), keyset pages. A filter value that is not one of its choices is a 400
+         *     naming the parameter.
          */
         get: operations["projects_items_list"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/items/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description One action on many items: those of ``ids``, or every item the list's ``filter`` matches (up to
+         *     10,000). Managers and admins do every action; reviewers may send items to review. Answers how many
+         *     items matched and how many the action changed.
+         */
+        post: operations["projects_items_bulk_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/labels/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Delete a label: single-label annotations of it are removed (their items go back to the queue),
+         *     it leaves multilabel and span values (see ``annotation.labels``).
+         */
+        post: operations["projects_labels_delete_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/labels/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Merge labels into one (an existing label or a new name); annotations and reviews follow. */
+        post: operations["projects_labels_merge_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/labels/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Rename a label; every annotation and review using it follows (409 ``label_exists``: merge). */
+        post: operations["projects_labels_rename_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -503,6 +607,32 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/members/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * @description One member of a project (managers and site admins): PATCH gives them another role, DELETE takes
+         *     them out; either holds from their next request. Their annotations stay. The project's last manager
+         *     can be neither demoted nor removed (409 ``last_manager``).
+         */
+        delete: operations["projects_members_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description One member of a project (managers and site admins): PATCH gives them another role, DELETE takes
+         *     them out; either holds from their next request. Their annotations stay. The project's last manager
+         *     can be neither demoted nor removed (409 ``last_manager``).
+         */
+        patch: operations["projects_members_partial_update"];
         trace?: never;
     };
     "/api/v1/projects/{project_id}/next": {
@@ -703,13 +833,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * @description Site admins: GET lists every user (by id; ``?search=`` matches the username or email, any case),
+         *     POST creates one.
+         */
+        get: operations["users_list"];
         put?: never;
+        /**
+         * @description Site admins: GET lists every user (by id; ``?search=`` matches the username or email, any case),
+         *     POST creates one.
+         */
         post: operations["users_create"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * @description Site admins: PATCH deactivates or reactivates a user, makes or unmakes a site admin, or sets a
+         *     new password. Deactivating revokes the user's tokens; a new password ends their browser sessions
+         *     (not the caller's own). Nobody deactivates or unmakes themself (409 ``self_change``).
+         */
+        patch: operations["users_partial_update"];
         trace?: never;
     };
     "/api/v1/users/{user_id}/tokens": {
@@ -836,6 +995,13 @@ export interface components {
             label: string | null;
             lead_time_ms: number | null;
             source: string | null;
+            /**
+             * Format: date-time
+             * @description When an edit replaced this revision; null while it is the current one.
+             */
+            superseded_at: string | null;
+            /** @description The revision this edit replaced; null for a first annotation. */
+            supersedes: number | null;
             text: string;
             value: components["schemas"]["AnnotationValue"];
         };
@@ -850,6 +1016,13 @@ export interface components {
             label: string | null;
             lead_time_ms: number | null;
             source: string | null;
+            /**
+             * Format: date-time
+             * @description When an edit replaced this revision; null while it is the current one.
+             */
+            superseded_at: string | null;
+            /** @description The revision this edit replaced; null for a first annotation. */
+            supersedes: number | null;
             value: components["schemas"]["AnnotationValue"];
         };
         /**
@@ -914,6 +1087,12 @@ export interface components {
             recall: number | null;
             support: number;
         };
+        /**
+         * @description * `excluded` - excluded
+         *     * `rewritten` - rewritten
+         * @enum {string}
+         */
+        CleaningChangeActionEnum: "excluded" | "rewritten";
         /** @enum {string} */
         CleaningParamTypeEnum: "integer" | "number" | "boolean" | "string" | "list";
         CleaningRevertOutput: {
@@ -1217,13 +1396,13 @@ export interface components {
             removed: components["schemas"]["DiffItemOutput"][];
         };
         ErrorDetailOutput: {
-            /** @description snake_case and stable, e.g. invalid, not_found, not_built. */
+            /** @description snake_case and stable, e.g. invalid, not_found, not_built; the same in every language. */
             code: string;
-            /** @description Field name → its messages (nested for nested input); {} when none. */
+            /** @description Field name → its messages (in the message's language; nested for nested input); {} when none. */
             fields: {
                 [key: string]: unknown;
             };
-            /** @description A human sentence. */
+            /** @description A human sentence in the language Accept-Language asks for: English, or Simplified Chinese (zh, zh-CN, zh-Hans; zh-TW and zh-Hant too); English when neither is asked for. */
             message: string;
         };
         /** @description The error envelope of API.md (``common.api.errors.envelope``). */
@@ -1336,23 +1515,147 @@ export interface components {
             started_at: string | null;
             status: components["schemas"]["JobStatusEnum"];
         };
+        /**
+         * @description * `exclude` - Exclude
+         *     * `restore` - Restore
+         *     * `review` - Review
+         *     * `assign` - Assign
+         * @enum {string}
+         */
+        ItemBulkActionEnum: "exclude" | "restore" | "review" | "assign";
+        ItemBulkInput: {
+            /**
+             * @description exclude (a reviewer's exclusion: later versions leave the items out), restore (undo review exclusions; cleaning's are undone by reverting the run), review (send to the review queue as flagged), assign (lease them to username for DATAMOAT_ASSIGNMENT_HOURS).
+             *
+             *     * `exclude` - Exclude
+             *     * `restore` - Restore
+             *     * `review` - Review
+             *     * `assign` - Assign
+             */
+            action: components["schemas"]["ItemBulkActionEnum"];
+            /** @description The item list's filters; {} matches every item. */
+            filter?: components["schemas"]["ItemFilter"];
+            /** @description The items (of this project; other ids match nothing). Exactly one of ids and filter. */
+            ids?: number[];
+            /** @description exclude, restore, review: the reason recorded (a default names you). */
+            reason?: string;
+            /** @description assign: a member who can annotate. */
+            username?: string;
+        };
+        ItemBulkOutput: {
+            action: components["schemas"]["ItemBulkActionEnum"];
+            /** @description How many the action changed: excluded, restored, sent to review, or leased to the assignee. */
+            changed: number;
+            /** @description The project's items the ids or the filter matched. */
+            matched: number;
+        };
         ItemDetailOutput: {
             annotation_count: number;
             annotations: components["schemas"]["AnnotationOutput"][];
+            /** @description The annotators a manager assigned it to (live assignments). */
+            assigned_to: string[];
             excluded_reason: string;
             /** @description The import's hidden columns (hidden_fields): only for managers and admins. */
             hidden?: {
                 [key: string]: unknown;
             };
+            /** @description What cleaning runs did to it, oldest first. */
+            history: components["schemas"]["ItemHistoryOutput"][];
             id: number;
+            /** @description Who holds the item now (live leases), oldest first. */
+            leases: components["schemas"]["ItemLeaseOutput"][];
             /** @description The item's metadata: the import's other columns. */
             meta: {
                 [key: string]: unknown;
             };
+            /** @description What each training run predicted, the latest run first. */
+            predictions: components["schemas"]["ItemPredictionOutput"][];
             project_id: number;
             raw_text: string;
+            /**
+             * @description Its latest review's verdict; null when never reviewed.
+             *
+             *     * `accept` - Accept
+             *     * `correct` - Correct
+             *     * `exclude` - Exclude
+             *     * `send_back` - Send Back
+             */
+            reviewed: (components["schemas"]["VerdictEnum"] | components["schemas"]["NullEnum"]) | null;
             reviews: components["schemas"]["ReviewOutput"][];
+            /**
+             * @description unlabeled (no annotation), in_progress (fewer than the project's annotations_per_item), done (that many or more), excluded (by cleaning or a review), reviewed (its latest review accepted or corrected it); the first that holds of excluded, reviewed, done, in_progress, unlabeled.
+             *
+             *     * `unlabeled` - unlabeled
+             *     * `in_progress` - in_progress
+             *     * `done` - done
+             *     * `excluded` - excluded
+             *     * `reviewed` - reviewed
+             */
+            status: components["schemas"]["ItemStatusEnum"];
             text: string;
+        };
+        /** @description The item list's filters: the list's query parameters, and the filter object of a bulk action. */
+        ItemFilter: {
+            /** @description Items with a current annotation by this username (or by this imported annotator's name). */
+            annotator?: string;
+            /**
+             * Format: double
+             * @description Items the project's latest finished training run predicted with a confidence under this.
+             */
+            confidence_below?: number;
+            /** @description true: items whose current annotations chose different labels (single-label projects); false: the others. */
+            disagreement?: boolean;
+            /** @description true: only excluded items; false: only included */
+            excluded?: boolean;
+            /** @description Items with a current annotation carrying this label. */
+            label?: string;
+            /** @description A substring of the text. */
+            search?: string;
+            /**
+             * @description unlabeled (no annotation), in_progress (fewer than the project's annotations_per_item), done (that many or more), excluded (by cleaning or a review), reviewed (its latest review accepted or corrected it); the first that holds of excluded, reviewed, done, in_progress, unlabeled.
+             *
+             *     * `unlabeled` - unlabeled
+             *     * `in_progress` - in_progress
+             *     * `done` - done
+             *     * `excluded` - excluded
+             *     * `reviewed` - reviewed
+             */
+            status?: components["schemas"]["ItemStatusEnum"];
+            /** @description true: items with an open label-noise suspect in the review queue; false: the others. */
+            suspect?: boolean;
+        };
+        ItemHistoryOutput: {
+            action: components["schemas"]["CleaningChangeActionEnum"];
+            /**
+             * Format: date-time
+             * @description When the run started.
+             */
+            at: string;
+            /** @description The step's details, e.g. {duplicate_of}, {pii}, {length}. */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** @description The text after a rewrite; null otherwise. */
+            new_text: string | null;
+            /** @description The text before a rewrite; null otherwise. */
+            old_text: string | null;
+            /** @description Why it was excluded; empty for a rewrite. */
+            reason: string;
+            /** @description The run was reverted since: this change no longer stands. */
+            reverted: boolean;
+            /** @description The cleaning run. */
+            run_id: number;
+            /** @description The step's op, e.g. exact_dedup, normalize. */
+            step: string;
+        };
+        ItemLeaseOutput: {
+            /** @description A manager's assignment (a bulk assign), not a queue lease. */
+            assigned: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            user: string;
         };
         ItemNextInput: {
             exclude?: number[];
@@ -1364,20 +1667,62 @@ export interface components {
         };
         ItemOutput: {
             annotation_count: number;
-            /** @description Why cleaning excluded the item; empty when included. */
+            /** @description Why cleaning or a review excluded the item; empty when included. */
             excluded_reason: string;
             /** @description The import's hidden columns (hidden_fields): only for managers and admins. */
             hidden?: {
                 [key: string]: unknown;
             };
             id: number;
+            /** @description The distinct labels of its current annotations (every label chosen in multi-label projects, every span's label in span projects), in the project's order. */
+            labels: string[];
             /** @description The item's metadata: the import's other columns. */
             meta: {
                 [key: string]: unknown;
             };
             raw_text: string;
+            /**
+             * @description Its latest review's verdict; null when never reviewed.
+             *
+             *     * `accept` - Accept
+             *     * `correct` - Correct
+             *     * `exclude` - Exclude
+             *     * `send_back` - Send Back
+             */
+            reviewed: (components["schemas"]["VerdictEnum"] | components["schemas"]["NullEnum"]) | null;
+            /**
+             * @description unlabeled (no annotation), in_progress (fewer than the project's annotations_per_item), done (that many or more), excluded (by cleaning or a review), reviewed (its latest review accepted or corrected it); the first that holds of excluded, reviewed, done, in_progress, unlabeled.
+             *
+             *     * `unlabeled` - unlabeled
+             *     * `in_progress` - in_progress
+             *     * `done` - done
+             *     * `excluded` - excluded
+             *     * `reviewed` - reviewed
+             */
+            status: components["schemas"]["ItemStatusEnum"];
             text: string;
         };
+        ItemPredictionOutput: {
+            /** Format: double */
+            confidence: number;
+            /** @description The label the version gave the item. */
+            label: string;
+            /** @description The model's label. */
+            predicted: string;
+            run_id: number;
+            split: string;
+            /** @description The number of the version the run trained on. */
+            version: number;
+        };
+        /**
+         * @description * `unlabeled` - unlabeled
+         *     * `in_progress` - in_progress
+         *     * `done` - done
+         *     * `excluded` - excluded
+         *     * `reviewed` - reviewed
+         * @enum {string}
+         */
+        ItemStatusEnum: "unlabeled" | "in_progress" | "done" | "excluded" | "reviewed";
         JobProgressOutput: {
             done: number;
             total: number;
@@ -1400,6 +1745,49 @@ export interface components {
             ratings: number;
             /** Format: double */
             share: number | null;
+        };
+        LabelDeleteInput: {
+            /**
+             * @description true: count what the edit would touch and change nothing.
+             * @default false
+             */
+            dry_run?: boolean;
+            /** @description The label to delete. */
+            label: string;
+        };
+        LabelEditOutput: {
+            /** @description Current annotations the edit rewrites (or removes). */
+            annotations: number;
+            /** @description true: counted only, nothing changed. */
+            dry_run: boolean;
+            /** @description Distinct items of those annotations and reviews. */
+            items: number;
+            /** @description The label schema after the edit. */
+            labels: string[];
+            /** @description Review corrections it rewrites (or removes). */
+            reviews: number;
+        };
+        LabelMergeInput: {
+            /**
+             * @description true: count what the edit would touch and change nothing.
+             * @default false
+             */
+            dry_run?: boolean;
+            /** @description The labels to merge. */
+            from: string[];
+            /** @description The label they become: one of the project's (it keeps its place) or a new name (it takes the place of the first of them). */
+            to: string;
+        };
+        LabelRenameInput: {
+            /**
+             * @description true: count what the edit would touch and change nothing.
+             * @default false
+             */
+            dry_run?: boolean;
+            /** @description The label to rename. */
+            from: string;
+            /** @description Its new name: not a label yet. */
+            to: string;
         };
         LabelsBySplitOutput: {
             /** @description label → items */
@@ -1445,6 +1833,9 @@ export interface components {
              */
             val_macro_f1?: number | null;
         };
+        MemberDetailApiPatchedInput: {
+            role?: components["schemas"]["RoleEnum"];
+        };
         MemberListCreateApiInput: {
             role: components["schemas"]["RoleEnum"];
             username: string;
@@ -1453,7 +1844,11 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             id: number;
-            role: string;
+            /** @description False: their account is deactivated. */
+            is_active: boolean;
+            /** @description A site admin, who may do everything here whatever this role says. */
+            is_admin: boolean;
+            role: components["schemas"]["RoleEnum"];
             user_id: number;
             username: string;
         };
@@ -1563,6 +1958,14 @@ export interface components {
             next: string | null;
             results: components["schemas"]["TokenOutput"][];
         };
+        PaginatedUserOutputList: {
+            /**
+             * Format: uri
+             * @description The next page, or null on the last one.
+             */
+            next: string | null;
+            results: components["schemas"]["UserOutput"][];
+        };
         PaginatedVersionSummaryOutputList: {
             /**
              * Format: uri
@@ -1577,6 +1980,10 @@ export interface components {
             /** Format: double */
             kappa: number | null;
             n: number;
+        };
+        PatchedAnnotationUpdateInput: {
+            lead_time_ms?: number | null;
+            value?: components["schemas"]["AnnotationValue"];
         };
         PredictionListApiOutput: {
             /** Format: double */
@@ -1647,12 +2054,30 @@ export interface components {
             /** @description The label names, in order. */
             labels: string[];
             name: string;
+            /** @description The project's labeling progress (as on its stats). */
+            readonly progress: components["schemas"]["ProjectProgressOutput"];
             queue_order?: components["schemas"]["QueueOrderEnum"];
             /** Format: double */
             review_threshold?: number;
             /** @description The caller's role: admin for site admins. */
             readonly role: string | null;
             task_type?: components["schemas"]["TaskTypeEnum"];
+        };
+        ProjectProgressOutput: {
+            /** @description Included items with `annotations_per_item` annotations. */
+            completed_items: number;
+            /** @description Items cleaning excluded. */
+            excluded: number;
+            /** @description Every item, excluded ones included. */
+            items: number;
+        };
+        ProjectStatsMine: {
+            /** @description The caller's current annotations in the project. */
+            annotations: number;
+            /** @description Items the queue could still hand the caller: included, under the overlap, neither annotated nor skipped by them. */
+            remaining: number;
+            /** @description How many of them were made since midnight (server time zone). */
+            today: number;
         };
         ProjectStatsOutput: {
             annotated_items: number;
@@ -1663,6 +2088,8 @@ export interface components {
             label_counts: {
                 [key: string]: number;
             };
+            /** @description The caller's own progress. */
+            mine: components["schemas"]["ProjectStatsMine"];
         };
         /**
          * @description ``annotation.agreement.agreement_report`` over the version's votes (annotators by key); only
@@ -2228,7 +2655,14 @@ export interface components {
             /** Format: double */
             weight_decay: number;
         };
-        UserCreateApiInput: {
+        UserDetailApiPatchedInput: {
+            /** @description False deactivates and revokes their tokens. */
+            is_active?: boolean;
+            is_admin?: boolean;
+            /** @description A new password, checked by Django's password validators (400 `weak_password`). */
+            password?: string;
+        };
+        UserListCreateApiInput: {
             /**
              * Format: email
              * @default
@@ -2243,7 +2677,14 @@ export interface components {
         UserOutput: {
             email: string;
             id: number;
+            /** @description False: deactivated; they cannot sign in and their tokens are revoked. */
+            is_active: boolean;
             is_admin: boolean;
+            /**
+             * Format: date-time
+             * @description Their last sign-in in the browser; null when never.
+             */
+            last_login: string | null;
             username: string;
         };
         UserTokenListApiRevoked: {
@@ -2381,6 +2822,135 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    annotations_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                annotation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnotationOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    annotations_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                annotation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedAnnotationUpdateInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedAnnotationUpdateInput"];
+                "multipart/form-data": components["schemas"]["PatchedAnnotationUpdateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnotationOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
     auth_session_retrieve: {
         parameters: {
             query?: never;
@@ -3667,6 +4237,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOutput"];
                 };
             };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
             /** @description An unsupported format or media type. */
             415: {
                 headers: {
@@ -4211,16 +4790,43 @@ export interface operations {
     projects_items_list: {
         parameters: {
             query?: {
+                /** @description Items with a current annotation by this username (or by this imported annotator's name). */
+                annotator?: string;
+                /** @description Items the project's latest finished training run predicted with a confidence under this. */
+                confidence_below?: number;
                 /** @description The `next` link's cursor: the page after the previous one. */
                 cursor?: string;
+                /** @description true: items whose current annotations chose different labels (single-label projects); false: the others. */
+                disagreement?: boolean;
                 /** @description true: only excluded items; false: only included */
                 excluded?: boolean;
-                /** @description Items with an annotation carrying this label. */
+                /** @description Items with a current annotation carrying this label. */
                 label?: string;
+                /**
+                 * @description id (default), -id, annotation_count or -annotation_count; ties by id, the same way.
+                 *
+                 *     * `id` - id
+                 *     * `-id` - -id
+                 *     * `annotation_count` - annotation_count
+                 *     * `-annotation_count` - -annotation_count
+                 */
+                ordering?: "id" | "-id" | "annotation_count" | "-annotation_count";
                 /** @description Rows per page, 1 to 1000 (default 100). */
                 page_size?: number;
                 /** @description A substring of the text. */
                 search?: string;
+                /**
+                 * @description unlabeled (no annotation), in_progress (fewer than the project's annotations_per_item), done (that many or more), excluded (by cleaning or a review), reviewed (its latest review accepted or corrected it); the first that holds of excluded, reviewed, done, in_progress, unlabeled.
+                 *
+                 *     * `unlabeled` - unlabeled
+                 *     * `in_progress` - in_progress
+                 *     * `done` - done
+                 *     * `excluded` - excluded
+                 *     * `reviewed` - reviewed
+                 */
+                status?: "unlabeled" | "in_progress" | "done" | "excluded" | "reviewed";
+                /** @description true: items with an open label-noise suspect in the review queue; false: the others. */
+                suspect?: boolean;
             };
             header?: never;
             path: {
@@ -4267,6 +4873,312 @@ export interface operations {
             };
             /** @description Missing, or not yours. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_items_bulk_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemBulkInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["ItemBulkInput"];
+                "multipart/form-data": components["schemas"]["ItemBulkInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemBulkOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_labels_delete_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelDeleteInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["LabelDeleteInput"];
+                "multipart/form-data": components["schemas"]["LabelDeleteInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelEditOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_labels_merge_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelMergeInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["LabelMergeInput"];
+                "multipart/form-data": components["schemas"]["LabelMergeInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelEditOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_labels_rename_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelRenameInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["LabelRenameInput"];
+                "multipart/form-data": components["schemas"]["LabelRenameInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelEditOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4404,6 +5316,145 @@ export interface operations {
         };
         responses: {
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembershipOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_members_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_members_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MemberDetailApiPatchedInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["MemberDetailApiPatchedInput"];
+                "multipart/form-data": components["schemas"]["MemberDetailApiPatchedInput"];
+            };
+        };
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5232,6 +6283,59 @@ export interface operations {
             };
         };
     };
+    users_list: {
+        parameters: {
+            query?: {
+                /** @description The `next` link's cursor: the page after the previous one. */
+                cursor?: string;
+                /** @description Rows per page, 1 to 1000 (default 100). */
+                page_size?: number;
+                /** @description Part of the username or email, any case. */
+                search?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedUserOutputList"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
     users_create: {
         parameters: {
             query?: never;
@@ -5241,9 +6345,9 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UserCreateApiInput"];
-                "application/x-www-form-urlencoded": components["schemas"]["UserCreateApiInput"];
-                "multipart/form-data": components["schemas"]["UserCreateApiInput"];
+                "application/json": components["schemas"]["UserListCreateApiInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["UserListCreateApiInput"];
+                "multipart/form-data": components["schemas"]["UserListCreateApiInput"];
             };
         };
         responses: {
@@ -5275,6 +6379,87 @@ export interface operations {
             };
             /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    users_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UserDetailApiPatchedInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["UserDetailApiPatchedInput"];
+                "multipart/form-data": components["schemas"]["UserDetailApiPatchedInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,6 @@
 /** Load one project and what the signed-in user may do in it (role-aware pages). */
 import { computed, ref, watch, type Ref } from "vue";
+import { t } from "../i18n";
 import { projectGet } from "./api/projects";
 import { session } from "./session";
 import { toastError } from "./toast";
@@ -16,7 +17,7 @@ export function useProject(id: Ref<string | number>) {
     try {
       project.value = await projectGet(id.value);
     } catch (err) {
-      error.value = toastError(err, "Could not load the project");
+      error.value = toastError(err, t("project.loadFailed"));
     } finally {
       loading.value = false;
     }

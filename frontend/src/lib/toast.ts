@@ -1,5 +1,6 @@
 /** Readable messages for every failure (and a few successes), shown by <ToastHost>. */
 import { reactive } from "vue";
+import { t } from "../i18n";
 import { ApiError } from "./api/client";
 
 export interface Toast {
@@ -30,7 +31,8 @@ export function errorMessage(err: unknown): string {
 
 /** Show any failure as an error toast; returns the message so a page can also show it inline. */
 export function toastError(err: unknown, prefix = ""): string {
-  const message = prefix ? `${prefix}: ${errorMessage(err)}` : errorMessage(err);
-  toast(message, "error");
+  const message = prefix ? t("app.errorWithPrefix", { prefix, message: errorMessage(err) }) : errorMessage(err);
+  // A 401 is the session ending: the app goes to the login page, which says so; no toast on the way.
+  if (!(err instanceof ApiError && err.status === 401)) toast(message, "error");
   return message;
 }

@@ -22,6 +22,8 @@ export type Page<T> = { results: T[]; next: string | null };
 // --- accounts and projects --------------------------------------------------------------------
 
 export type User = Schemas["UserOutput"];
+export type UserInput = Schemas["UserListCreateApiInput"];
+export type UserPatch = Schemas["UserDetailApiPatchedInput"];
 export type Credentials = Schemas["CredentialsInput"];
 export type SessionAnswer = Schemas["AuthSessionApiOutput"];
 
@@ -33,6 +35,14 @@ export type ProjectInput = Schemas["ProjectInput"];
 export type ProjectStats = Schemas["ProjectStatsOutput"];
 export type Membership = Schemas["MembershipOutput"];
 export type MembershipInput = Schemas["MemberListCreateApiInput"];
+export type ProjectPatch = Schemas["ProjectDetailApiPatchedUpdate"];
+export type ProjectProgress = Schemas["ProjectProgressOutput"];
+export type QueueOrder = Schemas["QueueOrderEnum"];
+/** What a label schema edit touches (rename, merge, delete; with dry_run, what it would). */
+export type LabelEdit = Schemas["LabelEditOutput"];
+export type LabelRenameInput = Schemas["LabelRenameInput"];
+export type LabelMergeInput = Schemas["LabelMergeInput"];
+export type LabelDeleteInput = Schemas["LabelDeleteInput"];
 
 // --- data: imports and cleaning ---------------------------------------------------------------
 

@@ -23,17 +23,38 @@ from typing import Any, ClassVar
 Row = tuple[int, str]
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogue (`make messages` knows this name) and leaves it as it is: steps
+    run without Django; an API shows their errors in the request's language (``StepError.message_in``)."""
+    return message
+
+
 class StepError(ValueError):
     """A step specification that cannot run: unknown op, unknown or bad parameter.
 
-    ``op`` and ``param`` name the culprit so an API can point at it."""
+    ``op`` and ``param`` name the culprit so an API can point at it. ``message`` is English; it is a
+    template marked with ``gettext_noop``, filled with ``op``, ``param`` and ``values``."""
 
-    def __init__(self, message: str, *, op: str | None = None, param: str | None = None, index: int | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        op: str | None = None,
+        param: str | None = None,
+        index: int | None = None,
+        values: dict | None = None,
+    ):
+        self.template = message
+        self.values = {"op": op, "param": param, **(values or {})}
+        self.message = message % self.values
+        super().__init__(self.message)
         self.op = op
         self.param = param
         self.index = index
+
+    def message_in(self, gettext) -> str:
+        """The message through ``gettext`` (Django's, in the API: the request's language)."""
+        return gettext(self.template) % self.values
 
 
 @dataclass(slots=True)
@@ -82,34 +103,37 @@ class Param:
         }
 
     def check(self, op: str, value: Any) -> Any:
-        def bad(why: str) -> StepError:
-            return StepError(f"{op}: parameter '{self.name}' {why}", op=op, param=self.name)
+        def bad(message: str, **values) -> StepError:
+            return StepError(message, op=op, param=self.name, values=values)
 
         if self.kind is bool:
             if not isinstance(value, bool):
-                raise bad("must be true or false")
+                raise bad(gettext_noop("%(op)s: parameter '%(param)s' must be true or false"))
         elif self.kind is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise bad("must be an integer")
+                raise bad(gettext_noop("%(op)s: parameter '%(param)s' must be an integer"))
         elif self.kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise bad("must be a number")
+                raise bad(gettext_noop("%(op)s: parameter '%(param)s' must be a number"))
             value = float(value)
         elif self.kind is str:
             if not isinstance(value, str):
-                raise bad("must be a string")
+                raise bad(gettext_noop("%(op)s: parameter '%(param)s' must be a string"))
         elif self.kind is list:
             if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-                raise bad("must be a non-empty list of strings")
+                raise bad(gettext_noop("%(op)s: parameter '%(param)s' must be a non-empty list of strings"))
         if self.choices is not None:
             values = value if isinstance(value, list) else [value]
             wrong = [v for v in values if v not in self.choices]
             if wrong:
-                raise bad(f"must be one of {', '.join(map(str, self.choices))} (got {wrong[0]!r})")
+                raise bad(
+                    gettext_noop("%(op)s: parameter '%(param)s' must be one of %(choices)s (got %(got)r)"),
+                    choices=", ".join(map(str, self.choices)), got=wrong[0],
+                )
         if self.minimum is not None and value < self.minimum:
-            raise bad(f"must be at least {self.minimum:g}")
+            raise bad(gettext_noop("%(op)s: parameter '%(param)s' must be at least %(minimum)s"), minimum=f"{self.minimum:g}")
         if self.maximum is not None and value > self.maximum:
-            raise bad(f"must be at most {self.maximum:g}")
+            raise bad(gettext_noop("%(op)s: parameter '%(param)s' must be at most %(maximum)s"), maximum=f"{self.maximum:g}")
         return value
 
 
@@ -128,14 +152,15 @@ class Step:
         if unknown:
             names = ", ".join(known) or "none"
             raise StepError(
-                f"{self.op}: unknown parameter '{unknown[0]}' (known: {names})", op=self.op, param=unknown[0]
+                gettext_noop("%(op)s: unknown parameter '%(param)s' (known: %(known)s)"),
+                op=self.op, param=unknown[0], values={"known": names},
             )
         values = {}
         for name, spec in known.items():
             if name in params and params[name] is not None:
                 values[name] = spec.check(self.op, params[name])
             elif spec.required:
-                raise StepError(f"{self.op}: parameter '{name}' is required", op=self.op, param=name)
+                raise StepError(gettext_noop("%(op)s: parameter '%(param)s' is required"), op=self.op, param=name)
             else:
                 values[name] = spec.default
         self.p = values

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Step, StepError
+from .base import Step, StepError, gettext_noop
 from .exact_dedup import ExactDedup
 from .near_dedup import NearDedup
 from .pii import RedactPii
@@ -20,13 +20,15 @@ MAX_STEPS = 20
 def build_step(spec: Any) -> Step:
     """A ready step from ``{"op": name, **params}``; StepError names the bad op or parameter."""
     if not isinstance(spec, dict):
-        raise StepError("a step must be an object like {\"op\": \"min_length\", \"min\": 5}")
+        raise StepError(gettext_noop("a step must be an object like {\"op\": \"min_length\", \"min\": 5}"))
     op = spec.get("op")
     if not isinstance(op, str) or not op:
-        raise StepError("a step needs an \"op\"", param="op")
+        raise StepError(gettext_noop("a step needs an \"op\""), param="op")
     cls = REGISTRY.get(op)
     if cls is None:
-        raise StepError(f"unknown op {op!r} (known: {', '.join(REGISTRY)})", op=op, param="op")
+        raise StepError(
+            gettext_noop("unknown op %(op)r (known: %(known)s)"), op=op, param="op", values={"known": ", ".join(REGISTRY)}
+        )
     params = {k: v for k, v in spec.items() if k != "op"}
     return cls(**params)
 
@@ -34,9 +36,9 @@ def build_step(spec: Any) -> Step:
 def build_steps(specs: Any) -> list[Step]:
     """Every step of a run, or StepError for the first bad one with its (0-based) index."""
     if not isinstance(specs, list) or not specs:
-        raise StepError("steps must be a non-empty list")
+        raise StepError(gettext_noop("steps must be a non-empty list"))
     if len(specs) > MAX_STEPS:
-        raise StepError(f"at most {MAX_STEPS} steps per run")
+        raise StepError(gettext_noop("at most %(max)s steps per run"), values={"max": MAX_STEPS})
     steps = []
     for index, spec in enumerate(specs):
         try:

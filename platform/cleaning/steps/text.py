@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from common.scripts import is_cjk, token_count
 
-from .base import BatchResult, Outcome, Param, Row, Step, StepError
+from .base import BatchResult, Outcome, Param, Row, Step, StepError, gettext_noop
 
 _WS = re.compile(r"\s+")  # str patterns match Unicode whitespace (NBSP, ideographic space...) too
 
@@ -164,7 +164,10 @@ class LanguageFilter(Step):
     def check_params(self) -> None:
         for code in self.p["languages"]:
             if not _LANG_CODE.match(code):
-                raise StepError(f"language: parameter 'languages' has a bad code {code!r}", op=self.op, param="languages")
+                raise StepError(
+                    gettext_noop("%(op)s: parameter '%(param)s' has a bad code %(code)r"),
+                    op=self.op, param="languages", values={"code": code},
+                )
         self.keep = {_ALIASES.get(code.lower(), code).lower() for code in self.p["languages"]}
 
     def _kept(self, lang: str) -> bool:

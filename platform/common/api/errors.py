@@ -6,6 +6,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -49,9 +50,10 @@ def _first_message(fields: dict) -> str:
         while isinstance(msgs, (list, dict)) and msgs:
             msgs = msgs[0] if isinstance(msgs, list) else next(iter(msgs.values()))
         if msgs:
-            prefix = "" if name in ("non_field_errors", "detail") else f"{name}: "
-            return f"{prefix}{msgs}"
-    return "The request is not valid."
+            if name in ("non_field_errors", "detail"):
+                return str(msgs)
+            return _("%(field)s: %(message)s") % {"field": name, "message": msgs}
+    return _("The request is not valid.")
 
 
 _CODES = {
@@ -76,7 +78,7 @@ def exception_handler(exc, context):
     if isinstance(exc, errors.DomainError):
         return Response(envelope(code=exc.code, message=exc.message, fields=exc.fields), status=domain_status(exc))
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound("Not found, or not yours.")
+        exc = exceptions.NotFound(_("Not found, or not yours."))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):
@@ -86,7 +88,7 @@ def exception_handler(exc, context):
     if response is None:
         logger.exception("unhandled error in %s", context.get("view"))
         return Response(
-            envelope(code="server_error", message="Something went wrong on our side; it has been logged."),
+            envelope(code="server_error", message=_("Something went wrong on our side; it has been logged.")),
             status=500,
         )
 

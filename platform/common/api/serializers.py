@@ -59,10 +59,16 @@ class VersionCountsOutput(serializers.Serializer):
 
 
 class ErrorDetailOutput(serializers.Serializer):
-    code = serializers.CharField(help_text="snake_case and stable, e.g. invalid, not_found, not_built.")
-    message = serializers.CharField(help_text="A human sentence.")
+    code = serializers.CharField(
+        help_text="snake_case and stable, e.g. invalid, not_found, not_built; the same in every language."
+    )
+    message = serializers.CharField(
+        help_text="A human sentence in the language Accept-Language asks for: English, or Simplified Chinese "
+        "(zh, zh-CN, zh-Hans; zh-TW and zh-Hant too); English when neither is asked for."
+    )
     fields = json_field(
-        {**FREE_OBJECT, "description": "Field name → its messages (nested for nested input); {} when none."}
+        {**FREE_OBJECT, "description": "Field name → its messages (in the message's language; nested for nested "
+         "input); {} when none."}
     )
 
 

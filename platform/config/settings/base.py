@@ -45,6 +45,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The request's language from Accept-Language (the browser app sends the one the user picked):
+    # error messages follow it; codes never do.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -133,8 +136,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # The review queue's reasons appear in several operations: one enum, one name.
-    "ENUM_NAME_OVERRIDES": {"ReviewReasonEnum": "annotation.models.ReviewCandidate.Kind"},
+    # Choice sets that appear in several operations (the review queue's reasons, verdicts, item statuses):
+    # one enum, one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ReviewReasonEnum": "annotation.models.ReviewCandidate.Kind",
+        "ItemStatusEnum": "annotation.item_selectors.STATUSES",
+        "VerdictEnum": "annotation.models.Review.Verdict",
+        "ItemBulkActionEnum": "annotation.item_services.BulkAction",
+        "CleaningChangeActionEnum": ["excluded", "rewritten"],
+    },
 }
 API_PAGE_SIZE = 100
 API_MAX_PAGE_SIZE = 1000
@@ -172,16 +182,27 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 JOB_HEARTBEAT_STALE_SECONDS = env_int("DATAMOAT_JOB_STALE_SECONDS", 300, minimum=10)
 JOB_QUEUED_RESEND_SECONDS = env_int("DATAMOAT_JOB_RESEND_SECONDS", 600, minimum=10)
 LEASE_SECONDS = env_int("DATAMOAT_LEASE_SECONDS", 600, minimum=5)
+# An item a manager assigns to an annotator (a bulk "assign") is leased to them this long: the queue
+# resumes their live leases first and counts them against the overlap, so nobody else gets it meanwhile.
+DATAMOAT_ASSIGNMENT_HOURS = env_int("DATAMOAT_ASSIGNMENT_HOURS", 168, minimum=1)
 IMPORT_CHUNK_ROWS = env_int("DATAMOAT_IMPORT_CHUNK_ROWS", 5000, minimum=1)
 
 # --- security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the SPA reads it to send X-CSRFToken
 SESSION_COOKIE_SAMESITE = "Lax"
-LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = False
 USE_TZ = True
+
+# --- languages: API error messages in English or Simplified Chinese (platform/locale, `make messages`) ---
+# LocaleMiddleware picks the first Accept-Language entry we have: zh, zh-CN, zh-Hans, zh-SG get
+# zh-hans, and so do zh-TW, zh-HK and zh-Hant (Django falls back to the only Chinese we have, which a
+# reader of traditional Chinese reads more easily than English); anything else gets English. The
+# catalogue's compiled .mo is committed, so running needs no gettext tools.
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [REPO_ROOT / "platform" / "locale"]
 
 LOGGING = {
     "version": 1,

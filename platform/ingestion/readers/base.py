@@ -36,8 +36,25 @@ _NOT_ENCODABLE = (
 )
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogue (`make messages` knows this name) and leaves it as it is: readers
+    run without Django, and in workers, where messages stay English."""
+    return message
+
+
 class ReaderError(Exception):
-    """The whole file cannot be imported; ``str(error)`` is a sentence for the person who uploaded it."""
+    """The whole file cannot be imported; ``str(error)`` is a sentence for the person who uploaded it.
+
+    Raised with ``values``, the message is a template marked with ``gettext_noop``: the few errors an
+    upload answers at once (its limits) are shown in the request's language by ``message_in``."""
+
+    def __init__(self, message: str, values: dict | None = None):
+        self.template, self.values = message, values
+        super().__init__(message if values is None else message % values)
+
+    def message_in(self, gettext) -> str:
+        """The sentence through ``gettext`` (Django's, in the API); English when it has no template."""
+        return str(self) if self.values is None else gettext(self.template) % self.values
 
 
 class TooBig(ReaderError):
@@ -68,16 +85,22 @@ class Limits:
 
     def too_many_rows(self) -> TooBig:
         return TooBig(
-            f"The file holds more than {self.rows:,} rows, the limit of one import "
-            "(DATAMOAT_IMPORT_MAX_ROWS); split it into parts."
+            gettext_noop(
+                "The file holds more than %(rows)s rows, the limit of one import (DATAMOAT_IMPORT_MAX_ROWS); "
+                "split it into parts."
+            ),
+            {"rows": f"{self.rows:,}"},
         )
 
     def too_many_bytes(self, produced: int) -> TooBig:
         """``produced``: what the file is known to decode to at least (its size, a Parquet footer's
         uncompressed pages, the batches decoded so far)."""
         return TooBig(
-            f"The file decodes to {produced:,} bytes or more, over the limit of {self.decoded_bytes:,} bytes for one "
-            "import (DATAMOAT_IMPORT_MAX_DECODED_BYTES); split it into parts."
+            gettext_noop(
+                "The file decodes to %(produced)s bytes or more, over the limit of %(limit)s bytes for one import "
+                "(DATAMOAT_IMPORT_MAX_DECODED_BYTES); split it into parts."
+            ),
+            {"produced": f"{produced:,}", "limit": f"{self.decoded_bytes:,}"},
         )
 
     def too_long_text(self, length: int) -> str:

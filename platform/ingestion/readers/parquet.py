@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .base import DEFAULT_LIMITS, Limits, ReaderError, Record, RowError, TooBig, check_not_empty
+from .base import DEFAULT_LIMITS, Limits, ReaderError, Record, RowError, TooBig, check_not_empty, gettext_noop
 
 # Rows per Arrow batch, and the most bytes of rows turned into Python objects at once: a batch is held
 # in Arrow (dictionaries not expanded) and converted in slices of at most SLICE_BYTES, so a batch of
@@ -137,10 +137,15 @@ def parquet_limits(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> 
             uncompressed += column.total_uncompressed_size
             if column.total_uncompressed_size > room:
                 raise TooBig(
-                    f"The Parquet file's column {column.path_in_schema!r} decompresses to "
-                    f"{column.total_uncompressed_size:,} bytes for {group.num_rows:,} rows (row group {g + 1}), more "
-                    f"than a text and its fields may hold ({limits.row_bytes:,} bytes a row; "
-                    "DATAMOAT_IMPORT_MAX_TEXT_CHARS)."
+                    gettext_noop(
+                        "The Parquet file's column %(column)r decompresses to %(size)s bytes for %(rows)s rows (row "
+                        "group %(group)s), more than a text and its fields may hold (%(row_bytes)s bytes a row; "
+                        "DATAMOAT_IMPORT_MAX_TEXT_CHARS)."
+                    ),
+                    {
+                        "column": column.path_in_schema, "size": f"{column.total_uncompressed_size:,}",
+                        "rows": f"{group.num_rows:,}", "group": g + 1, "row_bytes": f"{limits.row_bytes:,}",
+                    },
                 )
     if uncompressed > limits.decoded_bytes:
         raise limits.too_many_bytes(uncompressed)

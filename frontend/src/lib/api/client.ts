@@ -8,6 +8,7 @@
  * human message ({"error": {code, message, fields}}), so a page can always show something readable.
  */
 
+import { currentLocale, t } from "../../i18n";
 import type { ErrorBody, Page } from "../types";
 
 export interface FieldErrors {
@@ -83,7 +84,8 @@ function url(path: string, query?: RequestOptions["query"]): string {
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
   const method = options.method ?? "GET";
-  const headers: Record<string, string> = { Accept: "application/json" };
+  // The interface's language, so the server's messages come in it (error codes never change).
+  const headers: Record<string, string> = { Accept: "application/json", "Accept-Language": currentLocale() };
   let body: BodyInit | undefined;
   if (options.body instanceof FormData) {
     body = options.body;
@@ -106,7 +108,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     });
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") throw err;
-    throw new ApiError(0, "network_error", "Cannot reach the Datamoat server. Check that it is running.");
+    throw new ApiError(0, "network_error", t("common.errors.network"));
   }
   if (response.status === 204) return { status: 204, data: null };
   const text = await response.text();
@@ -134,12 +136,12 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 }
 
 function fallbackMessage(status: number): string {
-  if (status === 401) return "Please sign in.";
-  if (status === 403) return "You do not have permission to do that.";
-  if (status === 404) return "Not found.";
-  if (status === 413) return "The file is too large.";
-  if (status >= 500) return `The server failed (HTTP ${status}). Try again in a moment.`;
-  return `The request failed (HTTP ${status}).`;
+  if (status === 401) return t("common.errors.signIn");
+  if (status === 403) return t("common.errors.forbidden");
+  if (status === 404) return t("common.errors.notFound");
+  if (status === 413) return t("common.errors.tooLarge");
+  if (status >= 500) return t("common.errors.server", { status });
+  return t("common.errors.failed", { status });
 }
 
 /** JSON helpers for the resource modules: each answers the body (null for 204 No Content). */

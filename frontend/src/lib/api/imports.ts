@@ -7,6 +7,7 @@ export async function importCreate(projectId: number, input: Omit<ImportInput, "
   const body = new FormData();
   for (const [name, value] of Object.entries(input)) {
     if (value instanceof File) body.set(name, value);
+    else if (Array.isArray(value)) value.forEach((v) => body.append(name, String(v))); // hidden_fields: the field repeated
     else if (value !== undefined && value !== "") body.set(name, String(value));
   }
   return (await request<ImportJob>(`/projects/${projectId}/imports`, { method: "POST", body })).data as ImportJob;

@@ -144,8 +144,11 @@ class Command(BaseCommand):
                 *celery, "-Q", "default", "-c", str(DATA_WORKER_CONCURRENCY), "-n", "default@%h", "-B",
                 "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ]))
+            # One run per pool child: torch (hundreds of MB) is imported by the run and leaves with its
+            # process, so an idle trainer holds no torch between runs.
             children.append(Child("trainer", [
                 *celery, "-Q", "training", "-c", str(TRAINER_CONCURRENCY), "-n", "trainer@%h",
+                "--max-tasks-per-child=1",
             ]))
 
         stopping = False
