@@ -97,3 +97,14 @@ def login(page, username: str, password: str = factories.PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def js_percent(share: float, digits: int = 1) -> str:
+    """``share`` as the page writes it, ``(share * 100).toFixed(digits) + "%"``: JavaScript rounds the
+    double's exact value half up, Python's format half to even (0.5625 is 56.3% on the page, 56.2 in
+    f"{x:.1f}"), so tests format through Decimal, which sees the same exact value."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    value = Decimal(share * 100).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{value}%"
+

@@ -16,7 +16,7 @@ from annotation.imported import annotations_import
 from curation import services as curation_services
 from tests import factories
 from tests.e2e_tests.axe import serious_violations
-from tests.e2e_tests.conftest import login
+from tests.e2e_tests.conftest import js_percent, login
 from training import services as training_services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -122,7 +122,7 @@ def test_it_shows_every_page_with_its_figures(new_page, demo_project, screenshot
     page.get_by_role("link", name="Runs", exact=True).click()
     run_detail = page.get_by_test_id("run-detail")
     expect(run_detail).to_contain_text(f"Run #{run.id}")
-    accuracy = f"{run.metrics['accuracy'] * 100:.1f}%"
+    accuracy = js_percent(run.metrics["accuracy"])
     expect(run_detail.get_by_test_id("accuracy")).to_have_text(accuracy)
     expect(run_detail.get_by_test_id("loss-chart").locator("path.line").first).to_be_visible()
     expect(run_detail.get_by_test_id("quality-report")).to_be_visible()  # data quality beside the model

@@ -34,7 +34,7 @@ from curation.selectors import version_snapshot_dir
 from curation.snapshot import snapshot_table
 from tests import factories
 from tests.e2e_tests.axe import serious_violations
-from tests.e2e_tests.conftest import login
+from tests.e2e_tests.conftest import js_percent, login
 from training.engine.metrics import ConfusionCounts
 from training.models import Prediction, TrainingRun
 from training.selectors import run_compare
@@ -295,8 +295,8 @@ def test_a_manager_compares_runs_reads_the_diff_and_the_loop(new_page, review_pr
     shot(page, screenshots, "runs-ticked-1440")
     page.get_by_test_id("compare-runs").click()
     page.wait_for_url(lambda url: url.endswith(f"/runs/compare?a={run_a.id}&b={run_b.id}"))
-    expect(page.get_by_test_id("accuracy-a")).to_have_text(f"{expected['a']['accuracy'] * 100:.1f}%")
-    expect(page.get_by_test_id("accuracy-b")).to_have_text(f"{expected['b']['accuracy'] * 100:.1f}%")
+    expect(page.get_by_test_id("accuracy-a")).to_have_text(js_percent(expected["a"]["accuracy"]))
+    expect(page.get_by_test_id("accuracy-b")).to_have_text(js_percent(expected["b"]["accuracy"]))
     expect(page.get_by_test_id("macro-f1-b")).to_have_text(f"{expected['b']['macro_f1']:.3f}")
     expect(page.get_by_test_id("accuracy-difference")).to_contain_text("pts")
     expect(page.get_by_test_id("accuracy-interval")).to_contain_text("95% interval")
