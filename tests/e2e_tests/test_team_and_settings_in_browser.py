@@ -20,7 +20,7 @@ from annotation.models import Annotation, Review
 from projects.models import Membership, Project
 from tests import factories
 from tests.e2e_tests.axe import assert_no_serious_violations
-from tests.e2e_tests.conftest import login
+from tests.e2e_tests.conftest import login, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -32,11 +32,6 @@ GUIDELINES = (
     "- sarcasm counts as negative\n"
     '<script>window.__pwned = 1</script><img src="x" alt="a broken image" onerror="window.__pwned = 2">\n'
 )
-
-
-def shot(page, folder: Path, name: str) -> None:
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=folder / f"{name}.png", full_page=True)
 
 
 def check_page(page, folder: Path, name: str) -> None:

@@ -11,7 +11,6 @@ service (what the worker's task calls) before the page's poll reads the result.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -25,7 +24,7 @@ from ingestion.services import import_execute
 from projects.models import Item
 from tests import factories
 from tests.e2e_tests.axe import assert_no_serious_violations
-from tests.e2e_tests.conftest import login
+from tests.e2e_tests.conftest import login, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -41,13 +40,6 @@ ROWS = [
     ["r-003", "Two hours I will not get back; the lead sleepwalks through it.", "negative", "worker_9"],
     ["r-004", "Warm, funny and sharply acted: the best comedy this year.", "positive", "worker_7"],
 ]
-
-
-def shot(page, folder: Path, name: str) -> None:
-    """The whole page, and its first screen as a person sees it (``-top``)."""
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=folder / f"{name}.png", full_page=True)
-    page.screenshot(path=folder / f"{name}-top.png")
 
 
 @pytest.fixture
@@ -83,7 +75,7 @@ def test_a_manager_previews_a_csv_and_picks_its_columns(new_page, manager_projec
     page.get_by_role("checkbox", name="source_id").check()
     expect(preview.locator("thead th")).to_have_text(
         ["source_id hidden", "review_body text", "stars_label label", "rater annotator"])
-    shot(page, screenshots, "upload-preview-1440")
+    shot(page, screenshots, "upload-preview-1440", top=True)
     assert_no_serious_violations(page, "the project page with an upload preview")
 
     page.get_by_test_id("upload-submit").click()
@@ -115,7 +107,7 @@ def test_a_manager_previews_a_csv_and_picks_its_columns(new_page, manager_projec
     phone.goto(f"/projects/{project.id}")
     phone.get_by_test_id("upload-file").set_input_files(str(path))
     expect(phone.get_by_test_id("upload-preview")).to_be_visible()
-    shot(phone, screenshots, "upload-preview-390")
+    shot(phone, screenshots, "upload-preview-390", top=True)
     assert_no_serious_violations(phone, "the project page with an upload preview at 390")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
@@ -165,7 +157,7 @@ def test_cleaning_steps_read_as_words_start_from_defaults_and_show_one_error_per
     expect(language_error).to_contain_text("bad code 'english!'")
     expect(languages).to_be_focused()
     assert form.inner_text().count("bad code") == 1
-    shot(page, screenshots, "cleaning-errors-1440")
+    shot(page, screenshots, "cleaning-errors-1440", top=True)
     assert_no_serious_violations(page, "the cleaning form with errors")
     languages.fill("en")
     expect(language_error).to_have_count(0)
@@ -181,7 +173,7 @@ def test_cleaning_steps_read_as_words_start_from_defaults_and_show_one_error_per
     expect(job.get_by_role("row", name="Drop short texts").locator("td").nth(2)).to_have_text("2")  # excluded
     assert sorted(Item.objects.filter(project=project).exclude(excluded_reason="").values_list("text", flat=True)) == [
         "Meh.", "Too long."]
-    shot(page, screenshots, "cleaning-done-1440")
+    shot(page, screenshots, "cleaning-done-1440", top=True)
 
     # The item's page tells its cleaning history in the same words.
     meh = Item.objects.get(project=project, text="Meh.")
@@ -191,5 +183,5 @@ def test_cleaning_steps_read_as_words_start_from_defaults_and_show_one_error_per
     expect(history).to_contain_text("shorter than 10 chars")
     expect(page.get_by_test_id("excluded-reason")).to_have_text("Excluded by cleaning: shorter than 10 chars")
     expect(page.get_by_test_id("item-restore")).to_have_count(0)  # reverting the run undoes cleaning's exclusions
-    shot(page, screenshots, "item-cleaned-1440")
+    shot(page, screenshots, "item-cleaned-1440", top=True)
     assert_no_serious_violations(page, "an item page with its cleaning history")
