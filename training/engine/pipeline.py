@@ -3,6 +3,9 @@
     snapshot_dir ──load──▶ splits ──train tokenizer on train──▶ token ids
         ──Trainer.fit (callbacks: progress, cancel)──▶ model ──evaluate val, test──▶ metrics, predictions
         ──save──▶ out_dir/{model.safetensors, tokenizer.json, config.json, metrics.json}
+
+A pretrained model ("minilm", "hf:<folder>") replaces the tokenizer training with loading its own tokenizer
+and encoder (a new classification head), and saves a Hugging Face model folder.
 """
 from __future__ import annotations
 
@@ -12,11 +15,11 @@ from pathlib import Path
 
 import torch
 
-from training.engine.checkpoint import save_artifacts
-from training.engine.config import RunConfig
+from training.engine.checkpoint import save_artifacts, save_pretrained_artifacts
+from training.engine.config import AUTO_LENGTH_CAP, FROM_SCRATCH, RunConfig, is_pretrained
 from training.engine.data import Encoded, Snapshot, load_snapshot
 from training.engine.model import TransformerClassifier
-from training.engine.tokenizer import encode, train_tokenizer
+from training.engine.tokenizer import WordPieceEncoder, choose_max_length, train_tokenizer
 from training.engine.trainer import (
     Callbacks,
     Trainer,
@@ -54,9 +57,9 @@ class RunResult:
     vocab_size: int = 0
 
 
-def _encoded(snapshot: Snapshot, split: str, tokenizer, max_length: int) -> Encoded:
+def _encoded(snapshot: Snapshot, split: str, encoder, max_length: int) -> Encoded:
     part = snapshot.splits[split]
-    ids, lengths = encode(tokenizer, part.texts, max_length)
+    ids, lengths = encoder.encode(part.texts, max_length)
     return Encoded(torch.from_numpy(ids).long(), torch.from_numpy(lengths).long(), torch.from_numpy(part.targets))
 
 
@@ -89,29 +92,63 @@ def _evaluate_splits(model, snapshot: Snapshot, encoded: dict[str, Encoded], dev
     return metrics, predictions
 
 
-def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbacks | None = None) -> RunResult:
+def _model_and_encoder(config: RunConfig, snapshot: Snapshot, models_dir: Path | None):
+    """The model to train and its text encoder; resolves ``config.model.max_length`` when it is 0 (auto)."""
+    texts = snapshot.splits["train"].texts
+    if is_pretrained(config.model.name):
+        from training.engine.config import model_dir
+        from training.engine.pretrained import load_pretrained
+
+        model, encoder = load_pretrained(model_dir(config.model.name, models_dir), snapshot.labels)
+        cap = min(AUTO_LENGTH_CAP["pretrained"], model.max_positions)
+        if not config.model.max_length:
+            config.model.max_length = choose_max_length(encoder.token_lengths(texts), cap)
+        config.model.max_length = min(config.model.max_length, model.max_positions)
+        return model, encoder
+    # One call into the tokenizers library, no hook inside: the phase marks bracket it.
+    tokenizer = train_tokenizer(texts, vocab_size=config.model.vocab_size,
+                                max_length=config.model.max_length or AUTO_LENGTH_CAP[FROM_SCRATCH])
+    encoder = WordPieceEncoder(tokenizer)
+    if not config.model.max_length:
+        config.model.max_length = choose_max_length(encoder.token_lengths(texts), AUTO_LENGTH_CAP[FROM_SCRATCH])
+    model = TransformerClassifier(config.model, vocab_size=encoder.vocab_size, num_labels=len(snapshot.labels))
+    return model, encoder
+
+
+def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbacks | None = None, *,
+        models_dir: Path | None = None) -> RunResult:
     """Train on the snapshot's train split, evaluate on val and test, write artifacts to ``out_dir``.
 
-    Raises SnapshotError (bad snapshot), ConfigError (bad config), TrainingCancelled (callbacks said
-    stop; nothing is written). Deterministic for a given config, snapshot and device.
+    ``config.train.gpus`` > 1 runs DistributedDataParallel under torchrun (``distributed.launch``), one process per
+    device, with the same result. ``models_dir`` holds the ``hf:<folder>`` models. Raises SnapshotError (bad
+    snapshot), ConfigError (bad config), ModelNotFound, TrainingCancelled (callbacks said stop; nothing is
+    written). Deterministic for a given config, snapshot and device.
     """
-    started = time.perf_counter()
     config.validate()
+    if config.train.gpus > 1:
+        from training.engine.distributed import launch
+
+        return launch(Path(snapshot_dir), Path(out_dir), config, callbacks or Callbacks(), models_dir=models_dir)
+    return train_and_evaluate(Path(snapshot_dir), Path(out_dir), config, callbacks or Callbacks(), models_dir=models_dir)
+
+
+def train_and_evaluate(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbacks, *,
+                       models_dir: Path | None = None, shard: tuple[int, int] | None = None,
+                       device: torch.device | None = None) -> RunResult | None:
+    """One process's run; in a DDP run (``shard=(rank, world)``, process group up) only rank 0 evaluates,
+    saves and returns a result (the others None)."""
+    started = time.perf_counter()
     callbacks = callbacks or Callbacks()
-    device = resolve_device(config.train.device)
+    device = device or resolve_device(config.train.device)
     configure_cpu(config.train.threads)
     seed_everything(config.train.seed)
     snapshot = load_snapshot(Path(snapshot_dir))
-    max_length = config.model.max_length
-    # One call into the tokenizers library each, no hook inside: the phase marks bracket them.
     callbacks.on_phase("tokenizer")
-    tokenizer = train_tokenizer(
-        snapshot.splits["train"].texts, vocab_size=config.model.vocab_size, max_length=max_length
-    )
+    model, encoder = _model_and_encoder(config, snapshot, models_dir)
     callbacks.on_phase("encode")
-    encoded = {name: _encoded(snapshot, name, tokenizer, max_length) for name in snapshot.splits}
+    max_length = config.model.max_length
+    encoded = {name: _encoded(snapshot, name, encoder, max_length) for name in snapshot.splits}
 
-    model = TransformerClassifier(config.model, vocab_size=tokenizer.get_vocab_size(), num_labels=len(snapshot.labels))
     trainer = Trainer(
         model,
         config.train,
@@ -120,9 +157,12 @@ def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbac
         labels=snapshot.labels,
         device=device,
         callbacks=callbacks,
+        shard=shard,
     )
     callbacks.on_phase("train")
     history = trainer.fit()
+    if not trainer.is_main:
+        return None
 
     eval_batch = config.train.batch_size * 4  # no gradients kept: bigger batches fit
     metrics, predictions = _evaluate_splits(model, snapshot, encoded, device, eval_batch, callbacks)
@@ -130,9 +170,12 @@ def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbac
         raise TrainingCancelled("stopped during evaluation")
 
     callbacks.on_phase("save")
-    artifacts = save_artifacts(
-        Path(out_dir), model=model, tokenizer=tokenizer, config=config, labels=snapshot.labels, metrics=metrics
-    )
+    if is_pretrained(config.model.name):
+        artifacts = save_pretrained_artifacts(Path(out_dir), model=model, encoder=encoder, config=config,
+                                              labels=snapshot.labels, metrics=metrics)
+    else:
+        artifacts = save_artifacts(Path(out_dir), model=model, tokenizer=encoder.tokenizer, config=config,
+                                   labels=snapshot.labels, metrics=metrics)
     return RunResult(
         metrics=metrics,
         predictions=predictions,
@@ -143,5 +186,5 @@ def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbac
         seconds=time.perf_counter() - started,
         artifacts=artifacts,
         num_parameters=model.num_parameters(),
-        vocab_size=tokenizer.get_vocab_size(),
+        vocab_size=encoder.vocab_size,
     )

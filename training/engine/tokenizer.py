@@ -120,3 +120,45 @@ def save_tokenizer(tokenizer: Tokenizer, path: Path) -> None:
 
 def load_tokenizer(path: Path) -> Tokenizer:
     return Tokenizer.from_file(str(path))
+
+
+class WordPieceEncoder:
+    """Our tokenizer behind the engine's encoding interface (the same as ``pretrained.HfEncoder``'s)."""
+
+    pad_id = PAD_ID
+
+    def __init__(self, tokenizer: Tokenizer):
+        self.tokenizer = tokenizer
+
+    def token_lengths(self, texts: Sequence[str]) -> np.ndarray:
+        """Each text's length in tokens, [CLS] and [SEP] included, untruncated."""
+        truncation = self.tokenizer.truncation
+        self.tokenizer.no_truncation()
+        try:
+            return np.fromiter((len(e.ids) for e in self.tokenizer.encode_batch(list(texts))), dtype=np.int64,
+                               count=len(texts))
+        finally:
+            if truncation:
+                self.tokenizer.enable_truncation(max_length=truncation["max_length"])
+
+    def encode(self, texts: Sequence[str], max_length: int) -> tuple[np.ndarray, np.ndarray]:
+        self.tokenizer.enable_truncation(max_length=max_length)
+        return encode(self.tokenizer, texts, max_length)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.get_vocab_size()
+
+
+def choose_max_length(lengths: np.ndarray, cap: int, *, quantile: float = 0.95, floor: int = 8) -> int:
+    """The ``quantile`` of the texts' token lengths, between ``floor`` and ``cap``: most texts whole, a few long
+    ones cut, no batch padded to a fixed guess.
+
+    >>> choose_max_length(np.array([10] * 96 + [300] * 4), 256)
+    10
+    >>> choose_max_length(np.array([500] * 10), 256)
+    256
+    """
+    if not len(lengths):
+        return floor
+    return int(min(cap, max(floor, int(np.ceil(np.quantile(lengths, quantile, method="higher"))))))

@@ -1,7 +1,9 @@
 """The training loop (minGPT's Trainer shape) and evaluation.
 
 The loop reports through ``Callbacks``: ``on_start(total_steps)``, ``on_step(step, epoch, loss)``
-after every optimiser step, ``on_eval_batch(split, done, total)`` after each evaluation batch,
+after every optimiser step (``loss``: the mean since the last reading, or None between readings: on CUDA
+the loss stays on the device and is read about once a second, since each read waits for the GPU; on the CPU
+every step is read, which costs nothing), ``on_eval_batch(split, done, total)`` after each evaluation batch,
 ``on_eval(step, epoch, split, metrics)`` after each val evaluation, and asks ``should_stop()`` after
 every step: True ends the run with ``TrainingCancelled``. Callbacks must
 be cheap or throttle themselves (the Celery task writes to its row at most about once a second).
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +31,16 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+LOSS_READ_INTERVAL_S = 1.0  # on CUDA: how often the accumulated loss is copied to the host
+
+
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A host tensor on ``device``: pinned and copied asynchronously to CUDA (the next batch is cut meanwhile)."""
+    if device.type == "cuda":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor
 
 
 def configure_cpu(threads: int) -> None:
@@ -77,16 +90,17 @@ def evaluate(
     batch_size: int,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
-    """Scores every row; ``on_batch(done, total)`` after each batch (a long evaluation keeps a heartbeat)."""
+    """Scores every row, in length order (least padding); ``on_batch(done, total)`` after each batch (a long
+    evaluation keeps a heartbeat)."""
     was_training = model.training
     model.eval()
     counts = ConfusionCounts(len(labels))
     predicted = np.zeros(len(data), dtype=np.int64)
     confidence = np.zeros(len(data), dtype=np.float32)
     done = 0
-    for rows, ids, mask, targets in batches(data, batch_size):
+    for rows, ids, mask, targets in batches(data, batch_size, sort_by_length=True):
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=uses_bf16(device)):
-            logits = model(ids.to(device), mask.to(device))  # [B, C]
+            logits = model(to_device(ids, device), to_device(mask, device))  # [B, C]
         probs = torch.softmax(logits.float(), dim=-1)  # [B, C]
         best, index = probs.max(dim=-1)  # [B], [B]
         index = index.cpu()
@@ -101,9 +115,13 @@ def evaluate(
 
 
 class Trainer:
+    """``shard=(rank, world)``: one process of a DistributedDataParallel run. The model is wrapped in DDP (the
+    process group must be up), each process steps on its rows of every global batch, and only rank 0
+    evaluates val and reports the loss."""
+
     def __init__(
         self,
-        model: TransformerClassifier,
+        model: torch.nn.Module,
         config: TrainConfig,
         *,
         train: Encoded,
@@ -111,8 +129,16 @@ class Trainer:
         labels: list[str],
         device: torch.device,
         callbacks: Callbacks | None = None,
+        shard: tuple[int, int] | None = None,
     ):
         self.model = model.to(device)
+        self.shard = shard
+        self.is_main = shard is None or shard[0] == 0
+        self.forward_model = self.model
+        if shard is not None:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.forward_model = DistributedDataParallel(self.model, device_ids=[device.index] if device.type == "cuda" else None)
         self.config = config
         self.train_data = train
         self.val_data = val
@@ -121,7 +147,8 @@ class Trainer:
         self.callbacks = callbacks or Callbacks()
         # [{step, epoch, loss, val_accuracy?, val_macro_f1?}], loss averaged over a window of steps
         self.history: list[dict] = []
-        self._window: list[float] = []  # losses since the last history point
+        self._window_sum = 0.0  # losses read since the last history point
+        self._window_steps = 0
         self.steps_per_epoch = math.ceil(len(train) / config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.optimizer = self._optimizer()
@@ -141,31 +168,45 @@ class Trainer:
 
     def fit(self) -> list[dict]:
         """Train for ``config.epochs``; returns the loss history. Raises TrainingCancelled."""
-        config, model = self.config, self.model
+        config, model = self.config, self.forward_model
         generator = torch.Generator().manual_seed(config.seed)
         # ≤ ~500 history points whatever the run length: enough for a chart, small in a JSON column.
         window = max(1, self.total_steps // 500)
+        read_interval = LOSS_READ_INTERVAL_S if self.device.type == "cuda" else 0.0
         self.callbacks.on_start(self.total_steps)
         model.train()
         step = 0
+        pending = torch.zeros((), device=self.device)  # loss summed on the device since the last read
+        pending_steps = 0
+        last_read = time.monotonic()
         for epoch in range(1, config.epochs + 1):
-            for _, ids, mask, targets in batches(self.train_data, config.batch_size, generator=generator):
-                ids, mask, targets = ids.to(self.device), mask.to(self.device), targets.to(self.device)
+            for _, ids, mask, targets in batches(self.train_data, config.batch_size, generator=generator,
+                                                 sort_by_length=bool(config.sort_by_length), shard=self.shard):
+                ids, mask, targets = (to_device(t, self.device) for t in (ids, mask, targets))
                 with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=uses_bf16(self.device)):
                     logits = model(ids, mask)  # [B, C]
                 loss = F.cross_entropy(logits.float(), targets)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.grad_clip > 0:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
                 self.optimizer.step()
                 self.scheduler.step()
                 step += 1
-                value = float(loss.item())
-                self._window.append(value)
-                if len(self._window) == window:
-                    self._flush(step, epoch)
-                self.callbacks.on_step(step, epoch, value)
+                pending += loss.detach()
+                pending_steps += 1
+                value = None
+                last_of_epoch = step == epoch * self.steps_per_epoch
+                if last_of_epoch or time.monotonic() - last_read >= read_interval:
+                    value = float(pending.item()) / pending_steps  # the one host sync
+                    self._window_sum += value * pending_steps
+                    self._window_steps += pending_steps
+                    pending.zero_()
+                    pending_steps, last_read = 0, time.monotonic()
+                    if self._window_steps >= window:
+                        self._flush(step, epoch)
+                if self.is_main:
+                    self.callbacks.on_step(step, epoch, value)
                 if self.callbacks.should_stop():
                     raise TrainingCancelled(f"stopped at step {step} of {self.total_steps}")
                 if config.eval_every and step % config.eval_every == 0:
@@ -176,13 +217,13 @@ class Trainer:
         return self.history
 
     def _flush(self, step: int, epoch: int) -> None:
-        """Close the current window of losses into one history point."""
-        if self._window:
-            self.history.append({"step": step, "epoch": epoch, "loss": sum(self._window) / len(self._window)})
-            self._window = []
+        """Close the losses read since the last point into one history point."""
+        if self._window_steps:
+            self.history.append({"step": step, "epoch": epoch, "loss": self._window_sum / self._window_steps})
+            self._window_sum, self._window_steps = 0.0, 0
 
     def _evaluate_val(self, step: int, epoch: int) -> None:
-        if not len(self.val_data):
+        if not len(self.val_data) or not self.is_main:
             return
         result = evaluate(
             self.model, self.val_data, self.labels, device=self.device, batch_size=self.config.batch_size * 4,
