@@ -69,8 +69,30 @@ def exclude_ids_of(request) -> list[int]:
     return [i for i in ids if valid_pk(i) is not None]  # an id no item can have excludes nothing
 
 
+class QueueSuggestionOutput(serializers.Serializer):
+    """The model's suggestion for a queue item: the latest finished run's prediction, made by the run's
+    suggestion job while the item was unlabeled."""
+
+    class Meta:
+        ref_name = "QueueSuggestion"
+
+    value = json_field(AnnotationValueSerializer, help_text='The suggested annotation value, e.g. {"label": l}: '
+                       "what POST /items/{id}/annotations takes.")
+    confidence = serializers.FloatField(help_text="The model's probability of the suggested label (0 to 1).")
+    run = serializers.IntegerField(help_text="The training run that predicted it.")
+
+
+def queue_suggestion(item) -> dict | None:
+    """The suggestion the claim's query fetched with the item (``services.item_claim_next``), or None."""
+    label = getattr(item, "suggestion_label", None)
+    if not label:
+        return None
+    return {"value": {"label": label}, "confidence": item.suggestion_confidence, "run": item.suggestion_run}
+
+
 class ItemNextApi(APIView):
-    """Claim the next item for the caller (a lease), or resume the one they hold."""
+    """Claim the next item for the caller (a lease), or resume the one they hold. ``suggestion`` is the
+    project's latest finished run's prediction for the item, or null (no run has predicted it)."""
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -92,6 +114,7 @@ class ItemNextApi(APIView):
 
         item = ItemSerializer()
         lease_expires_at = serializers.DateTimeField()
+        suggestion = QueueSuggestionOutput(allow_null=True)
 
     @extend_schema(
         request=InputSerializer,
@@ -105,7 +128,11 @@ class ItemNextApi(APIView):
             return Response(status=status.HTTP_204_NO_CONTENT)
         item = lease.item
         # A plain dict, rendered as OutputSerializer would (the hot path: no serializer per request).
-        return Response({"item": {"id": item.id, "text": item.text, "meta": item.meta}, "lease_expires_at": lease.expires_at})
+        return Response({
+            "item": {"id": item.id, "text": item.text, "meta": item.meta},
+            "lease_expires_at": lease.expires_at,
+            "suggestion": queue_suggestion(item),
+        })
 
 
 class AnnotationOutput(serializers.Serializer):

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from common.models import Job
+
 
 class CurrentAnnotations(models.Manager):
     """The current revision of each person's annotation: what every figure, vote and queue reads."""
@@ -196,3 +198,47 @@ class ReviewLease(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["project", "user", "expires_at"])]
+
+
+class SuggestionJob(Job):
+    """Predicting a finished run's labels for the project's unlabeled items: the labeling page's
+    suggestions, the ``uncertainty`` queue order and part of the ``model_mistake`` review reason.
+
+    One per run. Its worker lives in training (``training.suggestions``; the task is routed to the
+    training queue by its name), so this app keeps only the rows: ``run_id`` is a plain integer, as
+    annotation may not depend on training. A project's current suggestions are those of its succeeded
+    job with the highest ``run_id`` (the latest run): the job's move to succeeded is the one UPDATE that
+    publishes a complete set, so a queue never reads a half-written one.
+    """
+
+    TASK_NAME = "training.suggestions"  # re-sent by the reaper when a queued row waits too long
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="suggestion_jobs")
+    run_id = models.BigIntegerField(unique=True)
+    # The last item id predicted and stored: a retry goes on from here (items are walked by id).
+    cursor = models.BigIntegerField(default=0)
+    # Annotations up to this id were compared with the suggestions (``model_mistake`` review reasons).
+    mistakes_checked_through = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "status", "run_id"], name="suggestion_job_current_idx")]
+
+
+class Suggestion(models.Model):
+    """A run's predicted label for an item that was unlabeled when the run's suggestion job read it."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+", db_index=False)
+    item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="+", db_index=False)
+    run_id = models.BigIntegerField()  # training.TrainingRun's id (annotation may not import training)
+    label = models.CharField(max_length=200)
+    confidence = models.FloatField()  # the top probability
+    margin = models.FloatField()  # top-1 minus top-2 probability: small means the model hesitates
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run_id", "item"], name="suggestion_once_per_run")]
+        indexes = [
+            # The uncertainty queue reads a run's suggestions; old runs' rows go by project.
+            models.Index(fields=["project", "run_id"], name="suggestion_project_run_idx"),
+            models.Index(fields=["item"], name="suggestion_item_idx"),
+        ]

@@ -15,8 +15,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from annotation.models import Annotation, Lease, Skip
-from annotation.strategies import ScrambledId
+from annotation.models import Annotation, Lease, Skip, Suggestion, SuggestionJob
+from annotation.strategies import ScrambledId, SuggestionMargin
 from projects.models import Item
 
 _ORDERABLE = {"id", "annotation_count"}
@@ -26,7 +26,26 @@ def table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def suggestion_join() -> str:
+    """The item's suggestion from the project's current set (its succeeded suggestion job of the latest
+    run: one probe of ``suggestion_job_current_idx``, evaluated once), if any, as ``s``; one param,
+    the project. The job's move to succeeded publishes a whole set at once, so this never reads half of
+    one. Every claim and resume joins it: the queue answers the suggestion with the item, at no extra
+    round trip."""
+    return (
+        f" LEFT JOIN {table(Suggestion)} s ON s.item_id = i.id AND s.run_id = (SELECT MAX(j.run_id) FROM "
+        f"{table(SuggestionJob)} j WHERE j.project_id = %s AND j.status = 'succeeded')"
+    )
+
+
+# The suggestion's fields beside the item's (None without one): annotation.apis renders them.
+SUGGESTION_COLUMNS = "s.label AS suggestion_label, s.confidence AS suggestion_confidence, s.run_id AS suggestion_run"
+
+
 def order_sql(term, vendor: str) -> str:
+    if isinstance(term, SuggestionMargin):
+        # Items with a suggestion first (false sorts before true; SQLite's 0 before 1), least margin first.
+        return "(s.margin IS NULL), s.margin"
     if isinstance(term, ScrambledId):
         seed, multiplier, modulus = int(term.seed), int(term.multiplier), int(term.modulus)
         xor = f"(i.id # {seed})" if vendor == "postgresql" else f"((i.id | {seed}) - (i.id & {seed}))"
@@ -38,9 +57,10 @@ def order_sql(term, vendor: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def candidate_sql(vendor: str, terms: tuple, excluded: int, resumable_excluded: int) -> str:
-    """The first item the user may be handed, locked, unless they hold a lease ``_lease_resume`` would
-    return; params: project, k, now, k, user, user, user, *excluded ids, then
-    the resume guard's project, user, now, *ids excluded from resuming."""
+    """The first item the user may be handed, locked, with its suggestion (``SUGGESTION_COLUMNS``),
+    unless they hold a lease ``_lease_resume`` would return; params: project (the suggestion join),
+    project, k, now, k, user, user, user, *excluded ids, then the resume guard's project, user, now,
+    *ids excluded from resuming."""
     item, lease, skip, annotation = table(Item), table(Lease), table(Skip), table(Annotation)
     clauses = [
         # annotation_count < k is an index range on item_queue_idx: the scan ends where counts reach k.
@@ -74,7 +94,7 @@ def candidate_sql(vendor: str, terms: tuple, excluded: int, resumable_excluded: 
     # FOR UPDATE OF i SKIP LOCKED: lock only the item row; rivals walk past each other's rows.
     lock = " FOR UPDATE OF i SKIP LOCKED" if vendor == "postgresql" else ""
     return (
-        f"SELECT i.id, i.text, i.meta, i.annotation_count FROM {item} i WHERE "
+        f"SELECT i.id, i.text, i.meta, i.annotation_count, {SUGGESTION_COLUMNS} FROM {item} i{suggestion_join()} WHERE "
         + " AND ".join(clauses)
         + f" ORDER BY {order} LIMIT 1{lock}"
     )
@@ -100,11 +120,13 @@ def lease_insert_sql(lazy_commit: bool) -> str:
 
 @functools.lru_cache(maxsize=64)
 def resume_sql(excluded: int) -> str:
-    """The user's oldest live lease on an included item; params: project, user, now, *excluded ids."""
+    """The user's oldest live lease on an included item, with its suggestion; params: project (the
+    suggestion join), project, user, now, *excluded ids."""
     not_in = f" AND l.item_id NOT IN ({', '.join(['%s'] * excluded)})" if excluded else ""
     return (
         "SELECT i.id, i.text, i.meta, i.annotation_count, l.id AS lease_id, l.expires_at AS lease_expires_at, "
-        f"l.created_at AS lease_created_at FROM {table(Lease)} l JOIN {table(Item)} i ON i.id = l.item_id "
+        f"l.created_at AS lease_created_at, {SUGGESTION_COLUMNS} FROM {table(Lease)} l "
+        f"JOIN {table(Item)} i ON i.id = l.item_id{suggestion_join()} "
         f"WHERE l.project_id = %s AND l.user_id = %s AND l.expires_at > %s AND i.excluded_reason = ''{not_in} "
         "ORDER BY l.id LIMIT 1"
     )

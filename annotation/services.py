@@ -74,7 +74,7 @@ def _lease_object(*, lease_id, project: Project, item: Item, user: User, expires
 def _lease_resume(*, project: Project, user: User, exclude_ids: list[int], now) -> Lease | None:
     # A live lease implies no annotation and no skip by this user: both consume the lease.
     sql = queue_sql.resume_sql(len(exclude_ids))
-    item = next(iter(Item.objects.raw(sql, [project.id, user.id, now, *exclude_ids])), None)
+    item = next(iter(Item.objects.raw(sql, [project.id, project.id, user.id, now, *exclude_ids])), None)
     if item is None:
         return None
     return _lease_object(
@@ -100,7 +100,9 @@ def item_claim_next(
     reload resumes the same item; ``exclude_ids`` lets a client that shows one item claim the following
     one ahead. Otherwise a new item is claimed atomically (see the module docstring): never one this user
     annotated, skipped or holds, never more than ``annotations_per_item`` people at once. The lease
-    carries ``item`` (with id, text, meta, annotation_count) and expires after ``settings.LEASE_SECONDS``.
+    carries ``item`` (with id, text, meta, annotation_count, and ``suggestion_label``,
+    ``suggestion_confidence``, ``suggestion_run``: the project's current suggestion for it, or None)
+    and expires after ``settings.LEASE_SECONDS``.
     The order is the project's ``queue_order`` (``strategies.strategy_for``) unless ``strategy`` is given.
     """
     exclude_ids = [int(i) for i in exclude_ids]
@@ -134,7 +136,7 @@ def _lease_claim(*, project, user, exclude_ids, strategy, now) -> Lease | None:
             excluded = [*exclude_ids, *lost]
             sql = queue_sql.candidate_sql(vendor, strategy.order_terms(), len(excluded), len(exclude_ids))
             params = [
-                *(project.id, k, now, k, user.id, user.id, user.id, *excluded),
+                *(project.id, project.id, k, now, k, user.id, user.id, user.id, *excluded),
                 *(project.id, user.id, now, *exclude_ids),
             ]
             item = next(iter(Item.objects.raw(sql, params)), None)

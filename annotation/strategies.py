@@ -31,10 +31,12 @@ _MODULUS = 2**31 - 1
 
 @dataclass(frozen=True)
 class Candidate:
-    """What a strategy may look at: the item's id and how many annotations it has."""
+    """What a strategy may look at: the item's id, how many annotations it has, and the margin of its
+    suggestion from the project's latest run (None: no suggestion)."""
 
     id: int
     annotation_count: int = 0
+    margin: float | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,17 @@ class ScrambledId:
         return ((item_id ^ self.seed) * self.multiplier) % self.modulus
 
 
-Term = Column | ScrambledId
+@dataclass(frozen=True)
+class SuggestionMargin:
+    """Order by the margin (top-1 minus top-2 probability) of the item's suggestion from the project's
+    latest run, ascending: the items the model is least sure of first; items without one after all
+    that have one. As a sort key: ``(margin is None, margin or 0.0)``."""
+
+    def __call__(self, margin: float | None) -> tuple[bool, float]:
+        return (margin is None, 0.0 if margin is None else margin)
+
+
+Term = Column | ScrambledId | SuggestionMargin
 
 
 class QueueStrategy(ABC):
@@ -75,12 +87,14 @@ class QueueStrategy(ABC):
     def order_terms(self) -> tuple[Term, ...]:
         """The ORDER BY, most significant first. The last term must make the order total."""
 
-    def key(self, candidate: Candidate) -> tuple[int, ...]:
+    def key(self, candidate: Candidate) -> tuple:
         """The same order as ``order_terms`` as a Python sort key."""
         values = []
         for term in self.order_terms():
             if isinstance(term, ScrambledId):
                 values.append(term(candidate.id))
+            elif isinstance(term, SuggestionMargin):
+                values.append(term(candidate.margin))
             else:
                 values.append(getattr(candidate, term.name))
         return tuple(values)
@@ -114,17 +128,32 @@ class Random(QueueStrategy):
         return (ScrambledId(self.seed), Column("id"))
 
 
+@dataclass(frozen=True)
+class LeastMarginFirst(QueueStrategy):
+    """Uncertainty sampling: the items whose suggestion (the latest finished run's prediction) has the
+    smallest margin between its two most probable labels first, where a label teaches the next model
+    most; items without a suggestion follow in sequential order. No index serves this order: the
+    database sorts the eligible candidates (a top-1 heap sort, as ``Random``)."""
+
+    name: ClassVar[str] = "uncertainty"
+
+    def order_terms(self) -> tuple[Term, ...]:
+        return (SuggestionMargin(), Column("annotation_count"), Column("id"))
+
+
 # The project setting ``queue_order`` (projects.models.Project.QueueOrder) names one of these.
-QUEUE_ORDERS = ("sequential", "random")
+QUEUE_ORDERS = ("sequential", "random", "uncertainty")
 
 
 def strategy_for(queue_order: str, *, annotator_id: int) -> QueueStrategy:
     """The strategy a project's ``queue_order`` asks for. "sequential": import order, fewest annotations
     first (breadth-first over overlap k, on the queue index); "random": a shuffle seeded by the
-    annotator, so each person sees their own stable order and rivals rarely meet on a row lock.
-    ValueError for an unknown order."""
+    annotator, so each person sees their own stable order and rivals rarely meet on a row lock;
+    "uncertainty": least suggestion margin first (``LeastMarginFirst``). ValueError for an unknown order."""
     if queue_order == "sequential":
         return FewestAnnotationsFirst()
     if queue_order == "random":
         return Random(seed=annotator_id % 2**31)
+    if queue_order == "uncertainty":
+        return LeastMarginFirst()
     raise ValueError(f"unknown queue order {queue_order!r}; one of {', '.join(QUEUE_ORDERS)}")

@@ -20,15 +20,13 @@ reason the default for CJK is bigrams and not single characters despite their re
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
 import os
 import random
 import time
 from pathlib import Path
 
-from bench.common import Row
+from bench.common import Row, write_snapshot
 
 THRESHOLD = 0.8
 PLANTED = 2000
@@ -182,8 +180,6 @@ def _training_rows() -> list[Row]:
     TF-IDF logistic regression: test accuracy and macro-F1."""
     import tempfile
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score
@@ -203,22 +199,8 @@ def _training_rows() -> list[Row]:
 
     epochs = int(os.environ.get("BENCH_CJK_EPOCHS", "3"))
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "snapshot"
-        folder.mkdir()
         rows = [(i, t, y, split) for split, part in splits.items() for i, t, y in part]
-        table = pa.table({
-            "item_id": pa.array([r[0] for r in rows], pa.int64()), "text": [r[1] for r in rows],
-            "label": [r[2] for r in rows], "split": [r[3] for r in rows],
-            "confidence": pa.array([1.0] * len(rows), pa.float64()), "annotations": pa.array([1] * len(rows), pa.int32()),
-        })
-        pq.write_table(table, folder / "data.parquet")
-        blob = (folder / "data.parquet").read_bytes()
-        (folder / "manifest.json").write_text(json.dumps({
-            "version": 1, "project": 1, "labels": ["neg", "pos"],
-            "counts": {s: len(p) for s, p in splits.items()},
-            "files": {"data.parquet": {"sha256": hashlib.sha256(blob).hexdigest(), "rows": len(rows), "bytes": len(blob)}},
-            "content_hash": hashlib.sha256(blob).hexdigest(), "created_at": "2026-12-02T00:00:00Z",
-        }))
+        folder = write_snapshot(Path(tmp) / "snapshot", rows, ["neg", "pos"])
         config = RunConfig.from_options({"epochs": epochs, "max_length": 128, "threads": 1})
         result = run(folder, Path(tmp) / "out", config)
     test = result.metrics["test"]

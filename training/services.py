@@ -29,6 +29,7 @@ from curation.selectors import version_snapshot_dir
 from projects.models import Project, TaskType
 from training import engine
 from training.models import Prediction, TrainingRun
+from training.suggestions import suggestions_queue
 
 logger = logging.getLogger(__name__)
 
@@ -234,6 +235,8 @@ def run_execute(*, run_id: int) -> TrainingRun | None:
     run.refresh_from_db()
     if run.status != JobStatus.SUCCEEDED:  # cancelled while saving: the predictions rolled back
         _discard_artifacts(run, out_dir)
+    else:  # the model now predicts the project's unlabeled items: suggestions and the uncertainty queue
+        suggestions_queue(run=run)
     return run
 
 

@@ -23,6 +23,7 @@ class Project(TimeStamped):
     class QueueOrder(models.TextChoices):  # annotation.strategies.strategy_for names the policies
         SEQUENTIAL = "sequential"
         RANDOM = "random"
+        UNCERTAINTY = "uncertainty"  # least margin of the latest run's suggestions first
 
     queue_order = models.CharField(max_length=20, choices=QueueOrder.choices, default=QueueOrder.SEQUENTIAL)
     # Items whose consolidated label has a confidence under this go to the review queue (low_confidence).

@@ -52,8 +52,15 @@ def test_every_operation_declares_a_success_with_a_schema_or_a_stream_or_no_body
             # otherwise a stream (an export): its media type is the declaration
 
 
+# Answers that are one result per input, in input order, not a list of stored objects to page through: the issue's
+# contract (issue 9) fixes predict's answer as a bare array of at most 1,000 entries.
+BATCH_ANSWERS = {"POST /api/v1/runs/{run_id}/predict"}
+
+
 def test_lists_answer_a_keyset_page_not_a_bare_array():
     for name, operation in _operations():
+        if name in BATCH_ANSWERS:
+            continue
         schema = _json_schema(operation["responses"].get("200", {})) or {}
         if "$ref" in schema:
             schema = _component(schema["$ref"])

@@ -161,3 +161,25 @@ def test_it_filters_predictions_to_the_mistakes(client_for, reviewer, trained_ru
 def test_a_bad_prediction_query_is_400(client_for, reviewer, trained_run, query):
     response = client_for(reviewer).get(f"/api/v1/runs/{trained_run.id}/predictions?{query}")
     assert response.status_code == 400 and response.json()["error"]["message"]
+
+
+def test_it_queues_a_fine_tuning_run_by_model_name(client_for, manager, version):
+    response = client_for(manager).post(f"/api/v1/versions/{version.id}/runs", {"model": "minilm", "gpus": 2},
+                                        format="json")
+    body = response.json()
+    assert response.status_code == 202, body
+    assert (body["model"], body["gpus"]) == ("minilm", 2)
+    assert body["config"]["model"]["name"] == "minilm"
+    assert body["config"]["train"]["learning_rate"] == 1e-4  # the fine-tuning default
+    assert body["config"]["model"]["max_length"] == 0  # chosen from the data when it trains
+
+
+@pytest.mark.parametrize(("model", "code"), [("bert-base", "invalid"), ("hf:../secrets", "invalid"),
+                                             ("hf:acme/absent", "unknown_model")])
+def test_it_refuses_a_model_it_cannot_train_by_field(client_for, manager, version, settings, tmp_path, model, code):
+    settings.DATAMOAT_MODELS_DIR = tmp_path
+    response = client_for(manager).post(f"/api/v1/versions/{version.id}/runs", {"model": model}, format="json")
+    body = response.json()
+    assert response.status_code == 400, body
+    assert body["error"]["code"] == code and "model" in body["error"]["fields"]
+    assert not TrainingRun.objects.exists()

@@ -24,7 +24,7 @@ _WHERE = {
     "SnapshotError": "data",
     "ItemPrediction": "pipeline",
     "RunResult": "pipeline",
-    "run": "pipeline",
+    "run": "entry",
     "is_pretrained": "config",
     "ModelNotFound": "config",
     "model_dir": "config",

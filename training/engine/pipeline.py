@@ -115,23 +115,6 @@ def _model_and_encoder(config: RunConfig, snapshot: Snapshot, models_dir: Path |
     return model, encoder
 
 
-def run(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbacks | None = None, *,
-        models_dir: Path | None = None) -> RunResult:
-    """Train on the snapshot's train split, evaluate on val and test, write artifacts to ``out_dir``.
-
-    ``config.train.gpus`` > 1 runs DistributedDataParallel under torchrun (``distributed.launch``), one process per
-    device, with the same result. ``models_dir`` holds the ``hf:<folder>`` models. Raises SnapshotError (bad
-    snapshot), ConfigError (bad config), ModelNotFound, TrainingCancelled (callbacks said stop; nothing is
-    written). Deterministic for a given config, snapshot and device.
-    """
-    config.validate()
-    if config.train.gpus > 1:
-        from training.engine.distributed import launch
-
-        return launch(Path(snapshot_dir), Path(out_dir), config, callbacks or Callbacks(), models_dir=models_dir)
-    return train_and_evaluate(Path(snapshot_dir), Path(out_dir), config, callbacks or Callbacks(), models_dir=models_dir)
-
-
 def train_and_evaluate(snapshot_dir: Path, out_dir: Path, config: RunConfig, callbacks: Callbacks, *,
                        models_dir: Path | None = None, shard: tuple[int, int] | None = None,
                        device: torch.device | None = None) -> RunResult | None:

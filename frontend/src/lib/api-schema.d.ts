@@ -644,7 +644,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Claim the next item for the caller (a lease), or resume the one they hold. */
+        /**
+         * @description Claim the next item for the caller (a lease), or resume the one they hold. ``suggestion`` is the
+         *     project's latest finished run's prediction for the item, or null (no run has predicted it).
+         */
         post: operations["projects_next_create"];
         delete?: never;
         options?: never;
@@ -755,6 +758,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/artifact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The run's artifacts as a tar streamed as it is written: every file of its artifacts folder
+         *     (weights, tokenizer, config, metrics, manifest) under ``datamoat-run-<id>/``, plus ``README.md``,
+         *     a model card naming the version and its quality figures, the metrics, the config, the labels and
+         *     how to load the model.
+         */
+        get: operations["runs_artifact_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run_id}/cancel": {
         parameters: {
             query?: never;
@@ -765,6 +790,27 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["runs_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Class probabilities for up to 1,000 texts from the run's model (loaded once per server process
+         *     and kept in a small cache). 413 ``too_many_texts`` beyond 1,000; a text longer than the model's
+         *     ``max_length`` tokens is cut there, as in training.
+         */
+        post: operations["runs_predict_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -798,6 +844,49 @@ export interface paths {
         put?: never;
         /** @description Queue a failed run again (managers): a run whose worker crashed was reaped as failed. */
         post: operations["runs_retry_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description GET: the run's suggestion job (managers, reviewers); 404 ``no_suggestions`` when it has none.
+         *     POST (managers): start it, or start a failed or cancelled one again from its cursor; 202 with the
+         *     job. 409 ``run_not_succeeded``, ``suggestions_busy`` (queued or running), ``suggestions_done``.
+         */
+        get: operations["runs_suggestions_retrieve"];
+        put?: never;
+        /**
+         * @description GET: the run's suggestion job (managers, reviewers); 404 ``no_suggestions`` when it has none.
+         *     POST (managers): start it, or start a failed or cancelled one again from its cursor; 202 with the
+         *     job. 409 ``run_not_succeeded``, ``suggestions_busy`` (queued or running), ``suggestions_done``.
+         */
+        post: operations["runs_suggestions_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/suggestions/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Cancel the run's queued or running suggestion job (managers); 409 once it finished. */
+        post: operations["runs_suggestions_cancel_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -969,6 +1058,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Queue a run. ``model`` picks the model; every engine option (d_model, epochs, ``gpus``...) may be set. */
         post: operations["versions_runs_create"];
         delete?: never;
         options?: never;
@@ -1664,6 +1754,7 @@ export interface components {
             item: components["schemas"]["QueueItem"];
             /** Format: date-time */
             lease_expires_at: string;
+            suggestion: components["schemas"]["QueueSuggestion"] | null;
         };
         ItemOutput: {
             annotation_count: number;
@@ -1860,11 +1951,6 @@ export interface components {
             macro_f1: number | null;
             val: components["schemas"]["HeadlineMetricsOutput"] | null;
         };
-        /**
-         * @description * `transformer` - transformer
-         * @enum {string}
-         */
-        ModelEnum: "transformer";
         ModelOptionsOutput: {
             d_ff: number;
             d_model: number;
@@ -1873,6 +1959,7 @@ export interface components {
             max_length: number;
             n_heads: number;
             n_layers: number;
+            name: string;
             pooling: string;
             vocab_size: number;
         };
@@ -2024,6 +2111,7 @@ export interface components {
              *
              *     * `sequential` - Sequential
              *     * `random` - Random
+             *     * `uncertainty` - Uncertainty
              */
             queue_order?: components["schemas"]["QueueOrderEnum"];
             /**
@@ -2280,9 +2368,25 @@ export interface components {
         /**
          * @description * `sequential` - Sequential
          *     * `random` - Random
+         *     * `uncertainty` - Uncertainty
          * @enum {string}
          */
-        QueueOrderEnum: "sequential" | "random";
+        QueueOrderEnum: "sequential" | "random" | "uncertainty";
+        /**
+         * @description The model's suggestion for a queue item: the latest finished run's prediction, made by the run's
+         *     suggestion job while the item was unlabeled.
+         */
+        QueueSuggestion: {
+            /**
+             * Format: double
+             * @description The model's probability of the suggested label (0 to 1).
+             */
+            confidence: number;
+            /** @description The training run that predicted it. */
+            run: number;
+            /** @description The suggested annotation value, e.g. {"label": l}: what POST /items/{id}/annotations takes. */
+            value: components["schemas"]["AnnotationValue"];
+        };
         ReasonOutput: {
             /** @description Why, by kind: suspect {given, suggested, self_confidence, rank, version}; model_mistake {run, predicted, given, confidence, split}; low_confidence {label, confidence, method, version}; disagreement {labels: {label: votes}}; flagged {flags: [{by, reason}], count}. */
             detail: {
@@ -2463,17 +2567,22 @@ export interface components {
             dropout?: number;
             epochs?: number;
             eval_every?: number;
+            gpus?: number;
             /** Format: double */
             grad_clip?: number;
             /** Format: double */
             learning_rate?: number;
             max_length?: number;
-            /** @default transformer */
-            model?: components["schemas"]["ModelEnum"];
+            /**
+             * @description "transformer" (a small Transformer trained from scratch), "minilm" (all-MiniLM-L6-v2 fine-tuned) or "hf:<folder>" (a Hugging Face model folder under DATAMOAT_MODELS_DIR).
+             * @default transformer
+             */
+            model?: string;
             n_heads?: number;
             n_layers?: number;
             pooling?: string;
             seed?: number;
+            sort_by_length?: number;
             threads?: number;
             vocab_size?: number;
             /** Format: double */
@@ -2521,10 +2630,13 @@ export interface components {
             readonly error: string | null;
             /** Format: date-time */
             finished_at: string | null;
+            /** @description Processes of a DistributedDataParallel run, one per device; 1: a plain run. */
+            gpus: number;
             readonly has_artifacts: boolean;
             history: components["schemas"]["LossPointOutput"][];
             id: number;
             metrics: components["schemas"]["RunMetricsOutput"];
+            /** @description "transformer" (from scratch), "minilm" or "hf:<folder>" (fine-tuned). */
             model: string;
             progress: components["schemas"]["JobProgressOutput"];
             project: number;
@@ -2533,6 +2645,18 @@ export interface components {
             status: components["schemas"]["JobStatusEnum"];
             /** @description The version trained on, with its quality headline. */
             readonly version: components["schemas"]["RunVersionOutput"];
+        };
+        RunPredictApiInput: {
+            /** @description 1 to 1000 texts. */
+            texts: string[];
+        };
+        RunPredictApiOutput: {
+            /** @description The most probable label. */
+            label: string;
+            /** @description label → probability, in the model's label order; they sum to 1. */
+            probabilities: {
+                [key: string]: number;
+            };
         };
         /** @description A run in lists: job fields, version with its quality headline, config, headline metrics. */
         RunSummaryOutput: {
@@ -2545,8 +2669,11 @@ export interface components {
             readonly error: string | null;
             /** Format: date-time */
             finished_at: string | null;
+            /** @description Processes of a DistributedDataParallel run, one per device; 1: a plain run. */
+            gpus: number;
             id: number;
             readonly metrics: components["schemas"]["MetricsSummaryOutput"];
+            /** @description "transformer" (from scratch), "minilm" or "hf:<folder>" (fine-tuned). */
             model: string;
             progress: components["schemas"]["JobProgressOutput"];
             project: number;
@@ -2607,6 +2734,25 @@ export interface components {
             /** Format: double */
             val: number;
         };
+        /** @description The job object, plus what it is about. */
+        SuggestionJobOutput: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description Whether these are the project's current suggestions (the latest run's succeeded job): what the labeling page shows and the uncertainty queue orders by. */
+            readonly current: boolean;
+            /** @description The last item id predicted and stored: a restart goes on after it. */
+            cursor: number;
+            readonly error: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            id: number;
+            progress: components["schemas"]["JobProgressOutput"];
+            project: number;
+            run: number;
+            /** Format: date-time */
+            started_at: string | null;
+            status: components["schemas"]["JobStatusEnum"];
+        };
         SuspectOutput: {
             given: string;
             item_id: number;
@@ -2644,11 +2790,13 @@ export interface components {
             device: string;
             epochs: number;
             eval_every: number;
+            gpus: number;
             /** Format: double */
             grad_clip: number;
             /** Format: double */
             learning_rate: number;
             seed: number;
+            sort_by_length: number;
             threads: number;
             /** Format: double */
             warmup: number;
@@ -6035,6 +6183,63 @@ export interface operations {
             };
         };
     };
+    runs_artifact_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-tar": string;
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
     runs_cancel_create: {
         parameters: {
             query?: never;
@@ -6083,6 +6288,94 @@ export interface operations {
             };
             /** @description The object's state does not allow this now. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    runs_predict_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunPredictApiInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPredictApiOutput"][];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description An unsupported format or media type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6174,6 +6467,177 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    runs_suggestions_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionJobOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    runs_suggestions_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionJobOutput"];
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    runs_suggestions_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionJobOutput"];
                 };
             };
             /** @description Not signed in, or a bad token. */

@@ -110,6 +110,8 @@ DATAMOAT_MAX_QUEUED_RUNS = env_int("DATAMOAT_MAX_QUEUED_RUNS", 3, minimum=1)
 # CPU threads of a training run that does not set its own ("threads": 0). Half the cores: a run with every core
 # fought the web server and the data worker (measured on 2 busy cores: 70.6 s an epoch with 2 threads, 6.6 s with 1).
 DATAMOAT_TRAINER_THREADS = env_int("DATAMOAT_TRAINER_THREADS", max(1, (os.cpu_count() or 2) // 2), minimum=1)
+# Models each web process keeps loaded for POST /runs/{id}/predict (training.serving), least recently used evicted.
+DATAMOAT_SERVING_MODELS = env_int("DATAMOAT_SERVING_MODELS", 2, minimum=1)
 # Hugging Face model folders a run can name as model "hf:<folder>" (an admin copies them there; no download).
 DATAMOAT_MODELS_DIR = Path(env_str("DATAMOAT_MODELS_DIR", str(DATA_DIR / "models")))
 
@@ -182,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "common.reap_stale_jobs", "schedule": timedelta(seconds=60)},
     "redispatch-queued-jobs": {"task": "common.redispatch_queued_jobs", "schedule": timedelta(seconds=60)},
     "expire-leases": {"task": "annotation.expire_leases", "schedule": timedelta(minutes=5)},
+    # Items annotated against a confident model suggestion become model_mistake review candidates.
+    "suggestion-mistakes": {"task": "annotation.suggestion_mistakes", "schedule": timedelta(seconds=60)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -357,3 +361,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "datamoat": _datamoat_storage(DATAMOAT_STORAGE_URL),  # settings that replace STORAGES keep this entry
 }
+
+# --- the import path and `make run` (issue 13; bench/bench_http.py measures both) --------------------------
+# The filesystem broker (the embedded default) has no push: a worker lists its queue's folder every
+# polling interval (kombu's default: 1 s), which an import waited for before it began, 0.5 s on average.
+# A listing of a near-empty folder costs microseconds; 0.1 s is ten of them a second per worker.
+DATAMOAT_BROKER_POLL_SECONDS = env_float("DATAMOAT_BROKER_POLL_SECONDS", 0.1, minimum=0.01, maximum=10.0)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = DATAMOAT_BROKER_POLL_SECONDS
+# A data worker's pool process whose resident memory peaked above this many MB (a big import or version
+# build) is replaced by a fresh one after its task, so memory at rest comes back down (`serve`,
+# docker-compose: celery's --max-memory-per-child). 0: never replaced.
+DATAMOAT_WORKER_MAX_MEMORY_MB = env_int("DATAMOAT_WORKER_MAX_MEMORY_MB", 400, minimum=0)
