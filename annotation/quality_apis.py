@@ -13,6 +13,7 @@ from annotation.agreement import LEVELS, NonNumericLabels
 from common.api.schema import error_responses
 from common.errors import Invalid
 from projects.access import project_for_user
+from projects.models import TaskType
 
 WEIGHTS = {"none": None, "linear": "linear", "quadratic": "quadratic"}
 
@@ -34,10 +35,32 @@ class PairKappaOutput(serializers.Serializer):
 
 
 class LabelAgreementOutput(serializers.Serializer):
-    ratings = serializers.IntegerField()
+    ratings = serializers.IntegerField(help_text="Votes for the label; multilabel: annotations choosing it; spans: its spans.")
     share = serializers.FloatField(allow_null=True)
     fleiss_kappa = serializers.FloatField(allow_null=True)
-    krippendorff_alpha = serializers.FloatField(allow_null=True)  # this label against the rest
+    # This label against the rest; multilabel: chose it or not; spans: token inside a span of it or not.
+    krippendorff_alpha = serializers.FloatField(allow_null=True)
+    exact_f1 = serializers.FloatField(allow_null=True, help_text="Spans: span F1 between annotators, exact match.")
+    overlap_f1 = serializers.FloatField(allow_null=True, help_text="Spans: span F1, overlapping spans match.")
+    cohen_kappa = PairKappaOutput(many=True, help_text="Multilabel: Cohen's kappa per pair on the binary decision.")
+    mean_cohen_kappa = serializers.FloatField(allow_null=True, help_text="Multilabel: mean of the defined pairwise kappas.")
+
+
+class SpanPairOutput(serializers.Serializer):
+    a = serializers.CharField()
+    b = serializers.CharField()
+    n = serializers.IntegerField(help_text="Items both annotated.")
+    exact_f1 = serializers.FloatField(allow_null=True)
+    overlap_f1 = serializers.FloatField(allow_null=True)
+    spans = serializers.IntegerField(help_text="|A| + |B| over the shared items.")
+
+
+class SpanAgreementOutput(serializers.Serializer):
+    exact_f1 = serializers.FloatField(allow_null=True)
+    overlap_f1 = serializers.FloatField(allow_null=True)
+    spans = serializers.IntegerField()
+    tokens_compared = serializers.IntegerField()
+    pairs = SpanPairOutput(many=True)
 
 
 class AnnotatorFiguresOutput(serializers.Serializer):
@@ -61,7 +84,14 @@ class ProjectAgreementApi(APIView):
     400 when one is not. ``?weights=none|linear|quadratic`` (default none) weighs the pairwise
     ``cohen_kappa`` by the distance between label positions. Both are echoed (``krippendorff_level``,
     ``cohen_kappa_weights``); an unknown value is a 400 naming the parameter. Fleiss' kappa, percent
-    agreement and ``per_label`` are nominal whatever the parameters."""
+    agreement and ``per_label`` are nominal whatever the parameters.
+
+    ``task_type`` says which figures these are. Multilabel: the top-level figures treat each distinct
+    label set as one category, ``masi_alpha`` is Krippendorff's alpha over label sets with the MASI
+    distance, and ``per_label`` is on the binary decisions (with the pairwise ``cohen_kappa`` per label).
+    Spans: the top-level figures are over token-level BIO tags, ``spans`` gives the span-level F1
+    (exact and overlap match) pooled and per pair, ``per_label`` its F1 per label. For both, alpha is
+    nominal and kappa unweighted whatever was asked (echoed so)."""
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -77,6 +107,9 @@ class ProjectAgreementApi(APIView):
         cohen_kappa = PairKappaOutput(many=True)
         cohen_kappa_weights = serializers.ChoiceField(choices=list(WEIGHTS))
         per_label = serializers.DictField(child=LabelAgreementOutput())
+        task_type = serializers.ChoiceField(choices=TaskType.choices)
+        masi_alpha = serializers.FloatField(allow_null=True, help_text="Multilabel: alpha with the MASI distance.")
+        spans = SpanAgreementOutput(allow_null=True, help_text="Spans: span-level F1 between annotators.")
         annotators = AnnotatorFiguresOutput(many=True)
 
     @extend_schema(

@@ -5,7 +5,9 @@ from django.db.models import Count, QuerySet
 
 from annotation.consolidation import majority_vote
 from annotation.models import Annotation, ReviewCandidate, ReviewLease
-from projects.models import Item, Project
+from annotation.value_consolidation import consolidate_label_sets, consolidate_spans
+from annotation.votes import value_content
+from projects.models import Item, Project, TaskType
 
 
 def review_queue(*, project: Project, reason: str | None = None) -> QuerySet[ReviewCandidate]:
@@ -41,13 +43,7 @@ def review_view(*, lease: ReviewLease) -> dict:
         for username, source, value in Annotation.objects.filter(item_id=item.id)
         .order_by("id").values_list("annotator__username", "source", "value")
     ]
-    labels = list(item.project.labels)
-    votes = [
-        (item.id, a["annotator"], a["value"]["label"]) for a in annotations
-        if isinstance(a["value"], dict) and a["value"].get("label") in labels
-    ]
-    found = majority_vote(votes, labels).get(item.id) if votes else None
-    consolidated = None if found is None else {"value": {"label": found.label}, "confidence": found.confidence}
+    consolidated = _consolidated(item, [a["value"] for a in annotations])
     return {
         "item": {"id": item.id, "text": item.text, "meta": item.meta},
         "reasons": reasons,
@@ -56,6 +52,27 @@ def review_view(*, lease: ReviewLease) -> dict:
         "suggestion": _suggestion(reasons),
         "lease_expires_at": lease.expires_at,
     }
+
+
+def _consolidated(item: Item, values: list) -> dict | None:
+    """The item's consolidated value by majority (as a version build with the default method would keep
+    it): the most-voted label; the labels more than half the annotators chose; the spans more than half
+    of them marked (``annotation.value_consolidation``). None without a usable vote."""
+    project = item.project
+    labels = list(project.labels)
+    if project.task_type == TaskType.CLASSIFICATION:
+        votes = [(item.id, n, v["label"]) for n, v in enumerate(values) if isinstance(v, dict) and v.get("label") in labels]
+        found = majority_vote(votes, labels).get(item.id) if votes else None
+        return None if found is None else {"value": {"label": found.label}, "confidence": found.confidence}
+    contents = [value_content(project.task_type, v) for v in values]
+    votes = [(item.id, n, c) for n, c in enumerate(contents) if c is not None]
+    if project.task_type == TaskType.MULTILABEL:
+        votes = [v for v in votes if set(v[2]) <= set(labels)]
+        found = consolidate_label_sets(votes, labels).get(item.id) if votes else None
+        return None if found is None else {"value": {"labels": found.labels}, "confidence": found.confidence}
+    votes = [v for v in votes if {s[2] for s in v[2]} <= set(labels)]
+    found = consolidate_spans(votes, labels).get(item.id) if votes else None
+    return None if found is None else {"value": {"spans": found.spans}, "confidence": found.confidence}
 
 
 def _suggestion(reasons: list[dict]) -> dict | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -27,13 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
+from annotation.disagreement import value_disagreement
 from annotation.models import Annotation, Flag, Review, ReviewCandidate, ReviewLease
 from annotation.queue_sql import db_datetime, table
 from annotation.values import invalid_value, value_clean, value_error_in
-from annotation.votes import latest_reviews
+from annotation.votes import latest_reviews, value_content
 from common.errors import Invalid
 from common.rows import retry_on_deadlock
-from projects.models import Item, Project
+from projects.models import Item, Project, TaskType
 
 Kind = ReviewCandidate.Kind
 FLAG_SCORE = 2.0  # a person asked: reviewed before any statistical reason (scores of those are <= 1)
@@ -80,20 +80,37 @@ def review_candidate_add(*, project_id: int, item_id: int, kind: str, score: flo
 
 
 def disagreement_check(*, item: Item, withdraw: bool = False) -> bool:
-    """After a new annotation: open a ``disagreement`` candidate when the item's single labels differ
-    (the current annotation of each person). Two queries. ``withdraw`` (after an edit): when they agree
-    now, an open disagreement candidate of the item goes (no reviewer decided anything: it was simply
-    settled), one query more."""
-    counts = Counter(Annotation.objects.filter(item_id=item.id).exclude(label="").values_list("label", flat=True))
-    if len(counts) < 2:
+    """After a new annotation: open a ``disagreement`` candidate when the values of the item's current
+    annotations (one per person) differ: single labels, label sets or spans
+    (``annotation.disagreement``). Two queries. ``withdraw`` (after an edit): when they agree now, an
+    open disagreement candidate of the item goes (no reviewer decided anything: it was simply settled),
+    one query more."""
+    rows = list(Annotation.objects.filter(item_id=item.id).values_list("label", "value"))
+    if any(label for label, _ in rows):
+        task_type, values = TaskType.CLASSIFICATION, [label for label, _ in rows if label]
+    else:
+        task_type = _task_type_of([value for _, value in rows])
+        values = [value_content(task_type, value) for _, value in rows] if task_type else []
+        values = [v for v in values if v is not None]
+    found = value_disagreement(task_type, values) if task_type and len(values) > 1 else None
+    if found is None:
         if withdraw:
             ReviewCandidate.objects.filter(item_id=item.id, kind=Kind.DISAGREEMENT, resolved_at__isnull=True).delete()
         return False
-    review_candidate_add(
-        project_id=item.project_id, item_id=item.id, kind=Kind.DISAGREEMENT,
-        score=1 - max(counts.values()) / counts.total(), detail={"labels": dict(sorted(counts.items()))},
-    )
+    score, detail = found
+    review_candidate_add(project_id=item.project_id, item_id=item.id, kind=Kind.DISAGREEMENT, score=score, detail=detail)
     return True
+
+
+def _task_type_of(values: list) -> str | None:
+    """The task type an item's values are of, from their shape (no query for the project)."""
+    for value in values:
+        if isinstance(value, dict):
+            if "labels" in value:
+                return TaskType.MULTILABEL
+            if "spans" in value:
+                return TaskType.SPANS
+    return None
 
 
 def flag_create(*, item: Item, user: User, reason: str = "") -> Flag:
@@ -232,7 +249,10 @@ def review_create(*, item: Item, reviewer: User, verdict: str, value=None, reaso
         if value is None:
             raise invalid_value(gettext("A correction needs the corrected value."))
         try:
-            value, label = value_clean(task_type=project.task_type, labels=project.labels, value=value, text=item.text)
+            value, label = value_clean(
+                task_type=project.task_type, labels=project.labels, value=value, text=item.text,
+                overlap=project.span_overlap,
+            )
         except Invalid as exc:
             raise value_error_in(exc, gettext) from None
     elif value is not None:

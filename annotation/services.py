@@ -53,7 +53,9 @@ _MAX_CLAIM_ROUNDS = 50
 def annotation_value_clean(*, project: Project, value, text: str) -> tuple[dict, str]:
     """``annotation.values.value_clean`` with the project's task type and labels."""
     try:
-        return value_clean(task_type=project.task_type, labels=project.labels, value=value, text=text)
+        return value_clean(
+            task_type=project.task_type, labels=project.labels, value=value, text=text, overlap=project.span_overlap
+        )
     except Invalid as exc:
         raise value_error_in(exc, gettext) from None
 
@@ -222,9 +224,9 @@ def annotation_create(*, item: Item, user: User, value, lead_time_ms: int | None
 
 
 def _after_annotation(item: Item, label: str) -> None:
-    """A second opinion on a single-label item may disagree: the review queue hears of it at once.
+    """A second opinion may disagree (a label, a label set, spans): the review queue hears of it at once.
     Nothing to do (no query) for the first annotation of an item, the common case with k = 1."""
-    if label and item.annotation_count > 1:
+    if item.annotation_count > 1:
         disagreement_check(item=item)
 
 
@@ -301,8 +303,7 @@ def annotation_revise(
     except IntegrityError:
         raise _superseded_conflict(annotation) from None
     revised.item, revised.annotator = item, annotation.annotator if annotation.annotator_id else None
-    if label:
-        disagreement_check(item=item, withdraw=True)
+    disagreement_check(item=item, withdraw=True)
     return revised
 
 

@@ -1,11 +1,12 @@
 from django.urls import include, path
 
-from annotation import apis, label_apis
+from annotation import apis, export_apis, label_apis
 
 urlpatterns: list = [
     path("projects/<int:project_id>/next", apis.ItemNextApi.as_view(), name="project-next"),
     path("projects/<int:project_id>/stats", apis.ProjectStatsApi.as_view(), name="project-stats"),
     path("projects/<int:project_id>/annotations", apis.AnnotationListApi.as_view(), name="project-annotations"),
+    path("projects/<int:project_id>/export", export_apis.ProjectExportApi.as_view(), name="project-export"),
     # projects/<id>/items, items/<id> and projects/<id>/items/bulk: training/urls.py (training.item_apis
     # reads cleaning and training too, which annotation may not import).
     path("items/<int:item_id>/annotations", apis.AnnotationCreateApi.as_view(), name="item-annotations"),

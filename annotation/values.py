@@ -39,12 +39,15 @@ def value_error_in(error: Invalid, gettext) -> Invalid:
     return Invalid(message, code=error.code, fields={"value": [message]})
 
 
-def value_clean(*, task_type: str, labels: Sequence[str], value, text: str) -> tuple[dict, str]:
+def value_clean(
+    *, task_type: str, labels: Sequence[str], value, text: str, overlap: bool = True
+) -> tuple[dict, str]:
     """The value in canonical form and its single-label copy (``""`` unless classification).
 
     Shapes by task type: classification ``{"label": l}``; multilabel ``{"labels": [l, ...]}`` (distinct,
     may be empty: "none applies"); spans ``{"spans": [{start, end, label}]}`` with
-    ``0 <= start < end <= len(text)``. Every label must be one of ``labels``. Invalid otherwise.
+    ``0 <= start < end <= len(text)``; with ``overlap`` False (the project's ``span_overlap``) no two
+    spans may share a character. Every label must be one of ``labels``. Invalid otherwise.
     """
     known_labels = set(labels)
     if not isinstance(value, dict):
@@ -93,6 +96,21 @@ def value_clean(*, task_type: str, labels: Sequence[str], value, text: str) -> t
         cleaned.sort(key=lambda s: (s["start"], s["end"], s["label"]))
         if any(a == b for a, b in zip(cleaned, cleaned[1:], strict=False)):
             raise invalid_value(gettext_noop("A span repeats."))
+        if not overlap:
+            reach = None  # the span reaching furthest right so far
+            for span in cleaned:
+                if reach is not None and span["start"] < reach["end"]:
+                    raise invalid_value(
+                        gettext_noop(
+                            "Spans [%(start_a)s, %(end_a)s) and [%(start_b)s, %(end_b)s) overlap; this project "
+                            "does not allow overlapping spans."
+                        ),
+                        code="spans_overlap",
+                        values={"start_a": reach["start"], "end_a": reach["end"],
+                                "start_b": span["start"], "end_b": span["end"]},
+                    )
+                if reach is None or span["end"] > reach["end"]:
+                    reach = span
         return {"spans": cleaned}, ""
 
     raise invalid_value(gettext_noop("Task type %(task_type)r takes no annotations."), values={"task_type": task_type})

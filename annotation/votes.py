@@ -51,6 +51,93 @@ def labelled_votes(*, project_id: int, labels: Iterable[str]) -> tuple[list[Vote
     return votes, dropped
 
 
+def value_stream(
+    *, project_id: int, included_only: bool, ordered: bool
+) -> Iterator[tuple[int, str, dict, int | None]]:
+    """``(item_id, author_key, value, lead_time_ms)`` for every current annotation of the project
+    (``vote_stream``'s rows with the whole value: multilabel and span annotations have no single label)."""
+    rows = Annotation.objects.filter(project_id=project_id)
+    if included_only:
+        rows = rows.filter(item__excluded_reason="")
+    rows = rows.order_by("id") if ordered else rows.order_by()
+    keys: dict[tuple[int | None, str], str] = {}
+    for item_id, annotator_id, source, value, lead_time in rows.values_list(
+        "item_id", "annotator_id", "source", "value", "lead_time_ms"
+    ).iterator(chunk_size=CHUNK):
+        key = keys.get((annotator_id, source))
+        if key is None:
+            key = keys[annotator_id, source] = author_key(annotator_id, source)
+        yield item_id, key, value, lead_time
+
+
+def value_content(task_type: str, value) -> tuple | None:
+    """A multilabel or span value as a hashable vote: the labels ``("a", "c")`` or the spans
+    ``((start, end, label), ...)``, sorted; None when the value is not of that task type's shape."""
+    if not isinstance(value, dict):
+        return None
+    if task_type == "multilabel":
+        labels = value.get("labels")
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            return None
+        return tuple(sorted(set(labels)))
+    if task_type == "spans":
+        spans = value.get("spans")
+        if not isinstance(spans, list):
+            return None
+        try:
+            return tuple(sorted({(int(s["start"]), int(s["end"]), str(s["label"])) for s in spans}))
+        except (TypeError, KeyError, ValueError):
+            return None
+    return None
+
+
+def _value_labels(task_type: str, content: tuple) -> set[str]:
+    return set(content) if task_type == "multilabel" else {span[2] for span in content}
+
+
+def value_votes(*, project_id: int, task_type: str, labels: Iterable[str]) -> tuple[list[tuple[int, str, tuple]], int]:
+    """The multilabel or span votes on the project's included items, in annotation id order, as
+    ``(item_id, author_key, content)`` (``value_content``: a tuple of labels, or of ``(start, end,
+    label)``), and how many were dropped because they name a label the project no longer has (or are
+    not of the task type's shape). What a version build of a multilabel or span project consolidates
+    (``value_consolidation.consolidate_label_sets`` / ``consolidate_spans``)."""
+    allowed = set(labels)
+    votes: list[tuple[int, str, tuple]] = []
+    dropped = 0
+    for item_id, key, value, _ in value_stream(project_id=project_id, included_only=True, ordered=True):
+        content = value_content(task_type, value)
+        if content is None or not _value_labels(task_type, content) <= allowed:
+            dropped += 1
+            continue
+        votes.append((item_id, key, content))
+    return votes, dropped
+
+
+def review_value_verdicts(*, project_id: int, task_type: str, labels: Iterable[str]) -> dict[int, tuple | None]:
+    """``review_verdicts`` for multilabel and span projects: item_id → the corrected content of its
+    latest review (``value_content``'s tuple) for "correct", None for "accept"; no entry after a
+    send-back or an exclusion. A correction naming a label the project no longer has is ignored."""
+    allowed = set(labels)
+    latest: dict[int, tuple | None] = {}
+    rows = (
+        Review.objects.filter(project_id=project_id, item__excluded_reason="")
+        .order_by("item_id", "created_at", "id")
+        .values_list("item_id", "verdict", "value")
+        .iterator(chunk_size=CHUNK)
+    )
+    for item_id, verdict, value in rows:
+        if verdict in (Review.Verdict.SEND_BACK, Review.Verdict.EXCLUDE):
+            latest.pop(item_id, None)
+            continue
+        if verdict != Review.Verdict.CORRECT:
+            latest[item_id] = None
+            continue
+        content = value_content(task_type, value)
+        if content is not None and _value_labels(task_type, content) <= allowed:
+            latest[item_id] = content
+    return latest
+
+
 def review_verdicts(*, project_id: int, labels: Iterable[str]) -> dict[int, str | None]:
     """item_id → the verdict of its latest review (reviews are append-only and the latest one is the
     item's verdict): the corrected label for "correct", None for "accept" (the consensus stands, now

@@ -316,9 +316,11 @@ def run_clients(client, tokens: list[str], *args) -> tuple[list[float], list[str
     return latencies, errors
 
 
-def write_snapshot(folder: Path, rows: list[tuple[int, str, str, str]], labels: list[str]) -> Path:
+def write_snapshot(folder: Path, rows: list[tuple[int, str, object, str]], labels: list[str], *,
+                   task_type: str = "classification") -> Path:
     """A version snapshot as the engine reads it (``data.parquet``, then ``manifest.json`` with its checksum) from
-    ``(item_id, text, label, split)`` rows: the engine benchmarked without building a version."""
+    ``(item_id, text, answer, split)`` rows (the answer: a label, a label list or ``[{start, end, label}]`` by
+    ``task_type``): the engine benchmarked without building a version."""
     import hashlib
     import json
 
@@ -326,16 +328,20 @@ def write_snapshot(folder: Path, rows: list[tuple[int, str, str, str]], labels: 
     import pyarrow.parquet as pq
 
     folder.mkdir(parents=True, exist_ok=True)
+    answers = {"classification": ("label", pa.string()), "multilabel": ("labels", pa.list_(pa.string())),
+               "spans": ("spans", pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32()), ("label", pa.string())])))}
+    column, kind = answers[task_type]
     table = pa.table({
         "item_id": pa.array([r[0] for r in rows], pa.int64()), "text": [r[1] for r in rows],
-        "label": [r[2] for r in rows], "split": [r[3] for r in rows],
+        **({} if column == "label" else {"label": pa.array([None] * len(rows), pa.string())}),
+        column: pa.array([r[2] for r in rows], kind), "split": [r[3] for r in rows],
         "confidence": pa.array([1.0] * len(rows), pa.float64()), "annotations": pa.array([1] * len(rows), pa.int32()),
     })
     pq.write_table(table, folder / "data.parquet")
     blob = (folder / "data.parquet").read_bytes()
     counts = {split: sum(1 for r in rows if r[3] == split) for split in ("train", "val", "test")}
     (folder / "manifest.json").write_text(json.dumps({
-        "version": 1, "project": 1, "labels": labels, "counts": counts,
+        "version": 1, "project": 1, "labels": labels, "counts": counts, "task_type": task_type,
         "files": {"data.parquet": {"sha256": hashlib.sha256(blob).hexdigest(), "rows": len(rows), "bytes": len(blob)}},
         "content_hash": hashlib.sha256(blob).hexdigest(), "created_at": "2026-12-02T00:00:00Z",
     }))

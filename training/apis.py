@@ -84,16 +84,51 @@ class ClassMetricsOutput(serializers.Serializer):
     support = serializers.IntegerField()
 
 
-class SplitMetricsOutput(serializers.Serializer):
-    """One split's evaluation (``training.engine.metrics.ConfusionCounts.compute``)."""
+class EntityFiguresOutput(serializers.Serializer):
+    precision = serializers.FloatField(allow_null=True)
+    recall = serializers.FloatField(allow_null=True)
+    f1 = serializers.FloatField(allow_null=True)
 
-    accuracy = serializers.FloatField(allow_null=True)
-    macro_f1 = serializers.FloatField(allow_null=True)
-    per_class = serializers.DictField(child=ClassMetricsOutput(), help_text="label → figures")
+
+class EntityTypeOutput(EntityFiguresOutput):
+    support = serializers.IntegerField()
+
+
+class EntityMetricsOutput(serializers.Serializer):
+    """Span runs: entity-level figures as seqeval computes them in strict IOB2 mode."""
+
+    micro = EntityFiguresOutput()
+    macro = EntityFiguresOutput()
+    per_type = serializers.DictField(child=EntityTypeOutput(), help_text="entity type → figures")
+
+
+class LabelMetricsOutput(EntityTypeOutput):
+    threshold = serializers.FloatField(help_text="The decision threshold picked on val.")
+
+
+class _TaskMetricsFields(serializers.Serializer):
+    """The figures of multi-label runs (micro_f1 ... per_label) and span runs (entity, token_accuracy)."""
+
+    entity = EntityMetricsOutput(required=False)
+    token_accuracy = serializers.FloatField(allow_null=True, required=False)
+    micro_f1 = serializers.FloatField(allow_null=True, required=False)
+    subset_accuracy = serializers.FloatField(allow_null=True, required=False)
+    hamming_loss = serializers.FloatField(allow_null=True, required=False)
+    per_label = serializers.DictField(child=LabelMetricsOutput(), required=False, help_text="label → figures")
+
+
+class SplitMetricsOutput(_TaskMetricsFields):
+    """One split's evaluation: classification (``training.engine.metrics.ConfusionCounts.compute``), multi-label
+    (``multilabel.report``) or spans (``spans.entity_report``)."""
+
+    accuracy = serializers.FloatField(allow_null=True, required=False)
+    macro_f1 = serializers.FloatField(allow_null=True, required=False)
+    per_class = serializers.DictField(child=ClassMetricsOutput(), required=False, help_text="label → figures")
     confusion_matrix = serializers.ListField(
-        child=serializers.ListField(child=serializers.IntegerField()), help_text="[true label][predicted label]"
+        child=serializers.ListField(child=serializers.IntegerField()), required=False,
+        help_text="[true label][predicted label]",
     )
-    labels = serializers.ListField(child=serializers.CharField(), help_text="The matrix's label order.")
+    labels = serializers.ListField(child=serializers.CharField(), required=False, help_text="The label order.")
     count = serializers.IntegerField(required=False, help_text="Examples evaluated.")
 
 
@@ -105,7 +140,7 @@ class EvaluatedOnOutput(serializers.Serializer):
     items = serializers.IntegerField()
 
 
-class RunMetricsOutput(serializers.Serializer):
+class RunMetricsOutput(_TaskMetricsFields):
     """A finished run's metrics: the test split's at the top level, each split under its name, and
     facts of the run; {} until the run succeeds."""
 
@@ -258,6 +293,12 @@ class RunCancelApi(APIView):
         return Response(RunOutput(run).data, status=status.HTTP_202_ACCEPTED)
 
 
+class RunSpanOutput(serializers.Serializer):
+    start = serializers.IntegerField(help_text="Unicode code point offset of the span's first character.")
+    end = serializers.IntegerField(help_text="Offset just past its last character.")
+    label = serializers.CharField()
+
+
 class PredictionListApi(APIView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -268,9 +309,31 @@ class PredictionListApi(APIView):
         confidence = serializers.FloatField()
         split = serializers.CharField()
         correct = serializers.SerializerMethodField()
+        labels = serializers.SerializerMethodField(help_text="Multi-label runs: the version's labels; else null.")
+        predicted_labels = serializers.SerializerMethodField(help_text="Multi-label runs: the model's; else null.")
+        spans = serializers.SerializerMethodField(help_text="Span runs: the version's spans; else null.")
+        predicted_spans = serializers.SerializerMethodField(help_text="Span runs: the model's; else null.")
 
         def get_correct(self, prediction) -> bool:
+            if prediction.value is not None:
+                return prediction.value == prediction.predicted_value
             return prediction.label == prediction.predicted
+
+        @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
+        def get_labels(self, prediction):
+            return (prediction.value or {}).get("labels")
+
+        @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
+        def get_predicted_labels(self, prediction):
+            return (prediction.predicted_value or {}).get("labels")
+
+        @extend_schema_field(RunSpanOutput(many=True, allow_null=True))
+        def get_spans(self, prediction):
+            return (prediction.value or {}).get("spans")
+
+        @extend_schema_field(RunSpanOutput(many=True, allow_null=True))
+        def get_predicted_spans(self, prediction):
+            return (prediction.predicted_value or {}).get("spans")
 
     @extend_schema(
         parameters=[
@@ -380,6 +443,9 @@ class RunCompareApi(APIView):
                     _("%(name)s must be a run id.") % {"name": name}, fields={name: [_("Required, an integer.")]}
                 ) from None
             runs.append(run_for_user(user=request.user, run_id=run_id, roles=CAN_REVIEW))
+        if any(run.project.task_type != "classification" for run in runs):
+            raise Invalid(_("Comparing runs item by item covers single-label classification; compare multi-label "
+                            "and span runs by their metrics."), code="unsupported_task_type")
         body = selectors.run_compare(a=runs[0], b=runs[1])
         return Response(self.OutputSerializer(body).data)
 

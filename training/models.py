@@ -26,6 +26,10 @@ class Prediction(models.Model):
     label = models.CharField(max_length=200)
     predicted = models.CharField(max_length=200)
     confidence = models.FloatField()
+    # Multi-label and span runs: the version's answer and the model's, {"labels": [...]} or {"spans": [...]}
+    # (label and predicted stay ""); null for classification.
+    value = models.JSONField(null=True, blank=True)
+    predicted_value = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["run", "id"])]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from common.errors import Conflict, Invalid
@@ -45,14 +45,16 @@ def run_list(*, project: Project) -> QuerySet[TrainingRun]:
 def prediction_list(*, run: TrainingRun, split: str | None = None, correct: bool | None = None) -> QuerySet[Prediction]:
     """The run's per-item predictions with the item's text, optionally one split, only right or wrong ones."""
     predictions = Prediction.objects.filter(run=run).select_related("item").only(
-        "id", "item_id", "item__text", "split", "label", "predicted", "confidence"
+        "id", "item_id", "item__text", "split", "label", "predicted", "confidence", "value", "predicted_value"
     )
     if split:
         predictions = predictions.filter(split=split)
+    # Classification compares the labels; multi-label and span runs their whole answers (a label set, the spans).
+    right = Q(value__isnull=True, label=F("predicted")) | Q(value__isnull=False, value=F("predicted_value"))
     if correct is True:
-        predictions = predictions.filter(label=F("predicted"))
+        predictions = predictions.filter(right)
     elif correct is False:
-        predictions = predictions.exclude(label=F("predicted"))
+        predictions = predictions.exclude(right)
     return predictions
 
 

@@ -26,7 +26,7 @@ from common.models import JobStatus
 from common.storage import folder_delete, folder_manifest, folder_publish
 from curation.models import DatasetVersion
 from curation.selectors import version_snapshot_dir
-from projects.models import Project, TaskType
+from projects.models import Project
 from training import engine
 from training.models import Prediction, TrainingRun
 from training.suggestions import suggestions_queue
@@ -48,12 +48,6 @@ def run_create(*, version: DatasetVersion, config: dict, created_by=None) -> Tra
             _("Version %(number)s is not built (status: %(status)s); train on a succeeded version.")
             % {"number": version.number, "status": version.status},
             code="version_not_built",
-        )
-    if version.project.task_type != TaskType.CLASSIFICATION:
-        raise Invalid(
-            _("Training supports single-label classification; this project is %(task_type)s.")
-            % {"task_type": version.project.task_type},
-            code="unsupported_task_type",
         )
     try:
         resolved = engine.RunConfig.from_options(config)
@@ -284,7 +278,7 @@ def _store_result(
             Prediction.objects.bulk_create(
                 Prediction(
                     run_id=run.id, item_id=p.item_id, split=p.split, label=p.label,
-                    predicted=p.predicted, confidence=p.confidence,
+                    predicted=p.predicted, confidence=p.confidence, value=p.value, predicted_value=p.predicted_value,
                 )
                 for p in predictions[start:start + PREDICTION_BATCH]
             )
@@ -305,7 +299,8 @@ def _store_result(
         if not stored:
             transaction.set_rollback(True)
             return
-        _feed_model_mistakes(run, predictions)
+        if all(p.value is None for p in predictions):  # classification: confident disagreements go to review
+            _feed_model_mistakes(run, predictions)
 
 
 def _feed_model_mistakes(run: TrainingRun, predictions) -> int:

@@ -190,6 +190,10 @@ def run_predict(*, run: TrainingRun, texts: Sequence[str]) -> list[dict]:
     if run.status != JobStatus.SUCCEEDED:  # answer before touching the storage or the cache
         _servable_dir(run)
     classifier = run_classifier(run=run)
+    if classifier.task_type != "classification":  # the artifacts say (no query: predict runs in many threads)
+        raise Invalid(_("Predict serves single-label classification runs; this run's project is %(task_type)s "
+                        "(download its artifact instead).") % {"task_type": classifier.task_type},
+                      code="unsupported_task_type")
     labels = list(classifier.labels)
     probabilities = classifier.predict_proba(list(texts), batch_size=PREDICT_BATCH).tolist()  # [N][C]
     answers = []

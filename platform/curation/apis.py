@@ -6,6 +6,7 @@ after the manifest's checksums were verified.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -30,23 +31,40 @@ from curation import selectors, services
 from curation.access import version_for_user
 from curation.diff import snapshot_diff
 from curation.diff_causes import CAUSES, cause_counts, diff_causes
-from curation.exporters import EXPORTERS, MEDIA_TYPES
+from curation.exporters import EXPORTERS, EXTENSIONS, MEDIA_TYPES
 from curation.models import Consolidation, DatasetVersion
 from curation.ruler import evaluation_set_pin
-from curation.snapshot import SnapshotError, snapshot_batches, snapshot_open
+from curation.snapshot import LABELS_TYPE, SPANS_TYPE, SnapshotError, snapshot_batches, snapshot_open
 from curation.splits import SPLITS
 from projects.access import project_for_user
+from projects.models import TaskType
 
 EXPORT_COLUMNS = ("id", "text", "label", "split", "confidence")
 EXPORT_SCHEMA = pa.schema(
     [("id", pa.int64()), ("text", pa.string()), ("label", pa.string()), ("split", pa.string()),
      ("confidence", pa.float64())]
 )
+# The answer column per task type (snapshot.py): label, labels (list<string>) or spans (list<struct>).
+ANSWER_FIELDS = {"classification": ("label", pa.string()), "multilabel": ("labels", LABELS_TYPE),
+                 "spans": ("spans", SPANS_TYPE)}
 EXPORT_SPLITS = ("all", *SPLITS)
+TOKENIZERS = ("whitespace", "char")
+
+
+def export_schema(task_type: str) -> pa.Schema:
+    """The jsonl/csv/parquet columns of a version of ``task_type``: id, text, its answer, split, confidence."""
+    name, kind = ANSWER_FIELDS[task_type]
+    return pa.schema([("id", pa.int64()), ("text", pa.string()), (name, kind), ("split", pa.string()),
+                      ("confidence", pa.float64())])
 
 
 def _built_snapshot(version: DatasetVersion):
     """The verified snapshot folder of a built version; 409 otherwise (never a 500)."""
+    return _built_snapshot_manifest(version)[0]
+
+
+def _built_snapshot_manifest(version: DatasetVersion):
+    """The verified snapshot folder of a built version and its manifest; 409 otherwise (never a 500)."""
     if version.status != JobStatus.SUCCEEDED:
         raise Conflict(_("Version %(number)s is not built (status: %(status)s).")
                        % {"number": version.number, "status": version.status}, code="not_built")
@@ -54,12 +72,12 @@ def _built_snapshot(version: DatasetVersion):
     try:
         # A remote storage's copy was checked against the manifest as it was fetched (folder_local):
         # hashing it again here would read every file twice per request.
-        snapshot_open(folder, verify=is_local())
+        manifest = snapshot_open(folder, verify=is_local())
     except SnapshotError as exc:
         raise Conflict(_("The snapshot of version %(number)s cannot be served: %(error)s")
                        % {"number": version.number, "error": exc},
                        code="snapshot_unavailable") from None
-    return folder
+    return folder, manifest
 
 
 class SplitCountsOutput(serializers.Serializer):
@@ -89,12 +107,42 @@ class LabelsBySplitOutput(serializers.Serializer):
 
 
 class QualityLabelsOutput(serializers.Serializer):
-    distribution = serializers.DictField(child=serializers.IntegerField(), help_text="label → items, project order")
+    unit = serializers.ChoiceField(choices=[("items", "items"), ("spans", "spans")], required=False,
+                                   help_text="multilabel and span versions: what the counts count (absent = items)")
+    distribution = serializers.DictField(child=serializers.IntegerField(),
+                                         help_text="label → items (spans: → spans), project order")
     shares = serializers.DictField(child=serializers.FloatField(allow_null=True), help_text="label → share of items")
     by_split = LabelsBySplitOutput()
     imbalance_ratio = serializers.FloatField(allow_null=True, help_text="max/min class count; null with a missing label")
     missing_labels = serializers.ListField(child=serializers.CharField())
+    empty_items = serializers.IntegerField(required=False, help_text=(
+        "multilabel: items whose set is empty (\"none of these\"); spans: items without a span"))
+    mean_labels_per_item = serializers.FloatField(required=False, allow_null=True, help_text="multilabel only")
     note = serializers.CharField(required=False)
+
+
+class SpanCountsOutput(serializers.Serializer):
+    mean = serializers.FloatField(allow_null=True)
+    min = serializers.IntegerField(allow_null=True)
+    max = serializers.IntegerField(allow_null=True)
+
+
+class SpanLengthsOutput(SpanCountsOutput):
+    histogram = serializers.DictField(child=serializers.IntegerField(), help_text="length bucket → spans")
+
+
+class SpanLabelOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    mean_length = serializers.FloatField(allow_null=True)
+
+
+class QualitySpansOutput(serializers.Serializer):
+    """Span versions: span counts and lengths (code points)."""
+    total = serializers.IntegerField()
+    items_with_spans = serializers.IntegerField()
+    per_item = SpanCountsOutput()
+    length = SpanLengthsOutput()
+    by_label = serializers.DictField(child=SpanLabelOutput())
 
 
 class QualityAnnotationsOutput(serializers.Serializer):
@@ -132,6 +180,8 @@ class QualityAgreementOutput(serializers.Serializer):
     cohen_kappa = QualityPairKappaOutput(many=True, required=False)
     cohen_kappa_weights = serializers.CharField(required=False)
     per_label = serializers.DictField(child=QualityLabelAgreementOutput(), required=False)
+    span_f1 = serializers.FloatField(allow_null=True, required=False,
+                                     help_text="span versions: mean exact-span F1 over annotator pairs")
     note = serializers.CharField(required=False)
 
 
@@ -142,6 +192,8 @@ class QualityConsolidationOutput(serializers.Serializer):
     low_threshold = serializers.FloatField()
     reviewed = serializers.IntegerField(help_text="Items whose label a reviewer set.")
     dropped_votes = serializers.IntegerField(required=False, help_text="Votes for labels no longer in the project.")
+    method_used = serializers.CharField(required=False, help_text=(
+        "multilabel and span versions: the method applied (majority per label or exact span)"))
 
 
 class SuspectOutput(serializers.Serializer):
@@ -195,10 +247,13 @@ class QualityImportDuplicatesOutput(serializers.Serializer):
 class QualityReportSummaryOutput(serializers.Serializer):
     """The quality report without its suspect list. Every section is absent ({}) until the build ends."""
 
+    task_type = serializers.ChoiceField(choices=TaskType.choices, required=False,
+                                        help_text="absent = classification")
     unlabeled_items = serializers.IntegerField(required=False)
     cleaning = QualityCleaningOutput(required=False)
     items = QualityItemsOutput(required=False)
     labels = QualityLabelsOutput(required=False)
+    spans = QualitySpansOutput(required=False)
     annotations_per_item = QualityAnnotationsOutput(required=False)
     agreement = QualityAgreementOutput(required=False)
     consolidation = QualityConsolidationOutput(required=False)
@@ -287,9 +342,48 @@ class _IgnoreFormatNegotiation(DefaultContentNegotiation):
         return renderer, renderer.media_type
 
 
-def _export_batches(folder, split: str | None) -> Iterator[pa.RecordBatch]:
-    for batch in snapshot_batches(folder, columns=["item_id", "text", "label", "split", "confidence"], split=split):
-        yield pa.RecordBatch.from_arrays(batch.columns, schema=EXPORT_SCHEMA)
+def _export_batches(folder, split: str | None, task_type: str = "classification") -> Iterator[pa.RecordBatch]:
+    schema = export_schema(task_type)
+    answer = ANSWER_FIELDS[task_type][0]
+    for batch in snapshot_batches(folder, columns=["item_id", "text", answer, "split", "confidence"], split=split):
+        yield pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+
+
+def _all_batches(folder, split: str | None) -> Iterator[pa.RecordBatch]:
+    """Every answer column (label, labels, spans) with id, text, split, confidence: for the formats
+    with layouts of their own (conll, hf, labelstudio, doccano)."""
+    names = ["item_id", "text", "label", "labels", "spans", "split", "confidence"]
+    for batch in snapshot_batches(folder, columns=names, split=split):
+        yield pa.RecordBatch.from_arrays(batch.columns, names=["id", *names[1:]])
+
+
+def _json_cells(batches: Iterator[pa.RecordBatch], name: str) -> Iterator[pa.RecordBatch]:
+    """csv cannot hold lists: the ``name`` column (labels or spans) becomes its JSON text per cell."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    for batch in batches:
+        index = batch.schema.get_field_index(name)
+        cells = pa.array([None if v is None else encode(v) for v in batch.column(index).to_pylist()], pa.string())
+        yield batch.set_column(index, name, cells)
+
+
+def _export_chunks(fmt: str, folder, split: str | None, task_type: str, manifest: dict, *, formulas: str,
+                   tokenizer: str):
+    if fmt == "conll":
+        return EXPORTERS[fmt](_all_batches(folder, split), tokenizer=tokenizer)
+    if fmt == "hf":
+        return EXPORTERS[fmt](_all_batches(folder, split), task_type=task_type,
+                              labels=[str(label) for label in manifest.get("labels", [])], tokenizer=tokenizer)
+    if fmt in ("labelstudio", "doccano"):
+        return EXPORTERS[fmt](_all_batches(folder, split), task_type=task_type)
+    schema = export_schema(task_type)
+    batches = _export_batches(folder, split, task_type)
+    if fmt == "parquet":
+        return EXPORTERS[fmt](batches, schema.names, schema=schema)
+    if fmt == "csv":
+        if task_type != "classification":
+            batches = _json_cells(batches, ANSWER_FIELDS[task_type][0])
+        return EXPORTERS[fmt](batches, schema.names, formulas=formulas)
+    return EXPORTERS[fmt](batches, schema.names)
 
 
 class VersionExportApi(APIView):
@@ -297,7 +391,15 @@ class VersionExportApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("format", str, enum=list(EXPORTERS), description="jsonl (default), csv or parquet"),
+            OpenApiParameter("format", str, enum=list(EXPORTERS), description=(
+                "jsonl (default), csv, parquet: id, text, the answer (label; labels for multilabel; spans "
+                "[{start, end, label}] for span projects, JSON text in csv), split, confidence. conll (span "
+                "projects only): BIO, one 'token tag' line per token, a blank line after each item. hf: Parquet "
+                "with Hugging Face datasets features (ClassLabel, Sequence; spans as tokens + ner_tags). "
+                "labelstudio: Label Studio's task import JSON. doccano: doccano's JSONL import")),
+            OpenApiParameter("tokenizer", str, enum=list(TOKENIZERS), description=(
+                "conll and hf of span projects: whitespace (default) or char (every non-space character a "
+                "token, for Chinese)")),
             OpenApiParameter("split", str, enum=list(EXPORT_SPLITS), description="all (default), train, val, test"),
             OpenApiParameter("formulas", str, enum=["escape", "keep"], description=(
                 "csv only: escape (default) prefixes ' to cells starting with = + - @, tab or carriage return, "
@@ -318,17 +420,25 @@ class VersionExportApi(APIView):
         formulas = request.query_params.get("formulas", "escape")
         if formulas not in ("escape", "keep"):
             raise Invalid(_("formulas must be escape or keep."), fields={"formulas": [_("Unknown.")]})
-        folder = _built_snapshot(version)
-        batches = _export_batches(folder, None if split == "all" else split)
-        if fmt == "parquet":
-            chunks = EXPORTERS[fmt](batches, EXPORT_COLUMNS, schema=EXPORT_SCHEMA)
-        elif fmt == "csv":
-            chunks = EXPORTERS[fmt](batches, EXPORT_COLUMNS, formulas=formulas)
-        else:
-            chunks = EXPORTERS[fmt](batches, EXPORT_COLUMNS)
+        tokenizer = request.query_params.get("tokenizer", "whitespace")
+        if tokenizer not in TOKENIZERS:
+            raise Invalid(_("tokenizer must be one of %(choices)s.") % {"choices": ", ".join(TOKENIZERS)},
+                          fields={"tokenizer": [_("Unknown tokenizer.")]})
+        folder, manifest = _built_snapshot_manifest(version)
+        task_type = manifest.get("task_type", "classification")
+        if task_type not in ANSWER_FIELDS:
+            raise Conflict(_("Version %(number)s has an unknown task type.") % {"number": version.number},
+                           code="snapshot_unavailable")
+        if fmt == "conll" and task_type != "spans":
+            raise Invalid(_("The conll format is for span projects only."),
+                          fields={"format": [_("Only for span projects.")]})
+        chunks = _export_chunks(fmt, folder, None if split == "all" else split, task_type, manifest,
+                                formulas=formulas, tokenizer=tokenizer)
         response = StreamingHttpResponse(chunks, content_type=MEDIA_TYPES[fmt])
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", version.project.name).strip("-") or "project"
-        response["Content-Disposition"] = f'attachment; filename="{slug}-v{version.number}-{split}.{fmt}"'
+        suffix = f"-{tokenizer}" if fmt in ("conll", "hf") and task_type == "spans" and tokenizer != "whitespace" else ""
+        name = f"{slug}-v{version.number}-{split}{'-hf' if fmt == 'hf' else ''}{suffix}.{EXTENSIONS[fmt]}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
 
@@ -345,10 +455,18 @@ DiffCauseOutput = type("DiffCauseOutput", (serializers.Serializer,), {
 })
 
 
+class DiffSpanOutput(serializers.Serializer):
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    label = serializers.CharField()
+
+
 class DiffItemOutput(serializers.Serializer):
     item_id = serializers.IntegerField()
     text = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField(allow_null=True, help_text="null for multilabel and span versions")
+    labels = serializers.ListField(child=serializers.CharField(), required=False, help_text="multilabel")
+    spans = DiffSpanOutput(many=True, required=False, help_text="span versions")
     cause = serializers.ChoiceField(choices=[(c, c) for c in CAUSES])
     cause_detail = json_field(DiffCauseOutput)
 
@@ -356,8 +474,12 @@ class DiffItemOutput(serializers.Serializer):
 class RelabeledItemOutput(serializers.Serializer):
     item_id = serializers.IntegerField()
     text = serializers.CharField()
-    old_label = serializers.CharField()
-    new_label = serializers.CharField()
+    old_label = serializers.CharField(allow_null=True)
+    new_label = serializers.CharField(allow_null=True)
+    old_labels = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    new_labels = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    old_spans = DiffSpanOutput(many=True, required=False, allow_null=True)
+    new_spans = DiffSpanOutput(many=True, required=False, allow_null=True)
     cause = serializers.ChoiceField(choices=[(c, c) for c in CAUSES])
     cause_detail = json_field(DiffCauseOutput)
 

@@ -239,3 +239,208 @@ def summary(quality: dict) -> dict:
     if isinstance(noise, dict) and "suspects" in noise:
         short["label_noise"] = {k: v for k, v in noise.items() if k != "suspects"}
     return short
+
+
+# ---- multilabel and span versions --------------------------------------------------------------------
+
+NOISE_NOT_APPLICABLE = "n/a: the label-noise estimate is for single-label classification only"
+SPAN_LENGTH_BUCKETS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, 50), (51, None))
+
+
+def _bucket_name(low: int, high: int | None) -> str:
+    if high is None:
+        return f"{low}+"
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def _set_rows(table: pa.Table, column: str) -> list[tuple[str, list]]:
+    """(split, value list) per row of a multilabel or span snapshot; a null value reads as []."""
+    return list(zip(table.column("split").to_pylist(), (v or [] for v in table.column(column).to_pylist()),
+                    strict=True))
+
+
+def multilabel_label_section(table: pa.Table, labels: Sequence[str]) -> dict:
+    """Items carrying each label (an item counts once per label it has), overall and per split, the
+    share of items, the imbalance ratio of those counts, and the items with the empty set."""
+    rows = _set_rows(table, "labels")
+    overall = dict.fromkeys(labels, 0)
+    by_split = {name: dict.fromkeys(labels, 0) for name in SPLITS}
+    empty = 0
+    for split, chosen in rows:
+        if not chosen:
+            empty += 1
+        for label in chosen:
+            if label in overall:
+                overall[label] += 1
+                by_split[split][label] += 1
+    present = [n for n in overall.values() if n > 0]
+    missing = [label for label, n in overall.items() if n == 0]
+    section = {
+        "unit": "items",
+        "distribution": overall,
+        "shares": {label: (n / len(rows) if rows else None) for label, n in overall.items()},
+        "by_split": by_split,
+        "imbalance_ratio": (max(present) / min(present)) if present and not missing else None,
+        "missing_labels": missing,
+        "empty_items": empty,
+        "mean_labels_per_item": (sum(len(c) for _, c in rows) / len(rows)) if rows else None,
+    }
+    if missing:
+        section["note"] = "imbalance ratio undefined: some labels have no item in this version"
+    return section
+
+
+def span_label_section(table: pa.Table, labels: Sequence[str]) -> dict:
+    """Spans per entity type, overall and per split, their shares of all spans and the imbalance ratio."""
+    rows = _set_rows(table, "spans")
+    overall = dict.fromkeys(labels, 0)
+    by_split = {name: dict.fromkeys(labels, 0) for name in SPLITS}
+    for split, spans in rows:
+        for span in spans:
+            if span["label"] in overall:
+                overall[span["label"]] += 1
+                by_split[split][span["label"]] += 1
+    total = sum(overall.values())
+    present = [n for n in overall.values() if n > 0]
+    missing = [label for label, n in overall.items() if n == 0]
+    section = {
+        "unit": "spans",
+        "distribution": overall,
+        "shares": {label: (n / total if total else None) for label, n in overall.items()},
+        "by_split": by_split,
+        "imbalance_ratio": (max(present) / min(present)) if present and not missing else None,
+        "missing_labels": missing,
+        "empty_items": sum(1 for _, spans in rows if not spans),
+    }
+    if missing:
+        section["note"] = "imbalance ratio undefined: some entity types have no span in this version"
+    return section
+
+
+def span_section(table: pa.Table, labels: Sequence[str]) -> dict:
+    """Span counts (total, per item) and lengths in code points (mean, min, max, histogram, per type)."""
+    rows = _set_rows(table, "spans")
+    per_item = [len(spans) for _, spans in rows]
+    lengths = [span["end"] - span["start"] for _, spans in rows for span in spans]
+    histogram = {_bucket_name(lo, hi): 0 for lo, hi in SPAN_LENGTH_BUCKETS}
+    for n in lengths:
+        for lo, hi in SPAN_LENGTH_BUCKETS:
+            if n >= lo and (hi is None or n <= hi):
+                histogram[_bucket_name(lo, hi)] += 1
+                break
+    by_label: dict[str, dict] = {}
+    for label in labels:
+        mine = [span["end"] - span["start"] for _, spans in rows for span in spans if span["label"] == label]
+        by_label[label] = {"count": len(mine), "mean_length": (sum(mine) / len(mine)) if mine else None}
+    return {
+        "total": len(lengths),
+        "items_with_spans": sum(1 for n in per_item if n),
+        "per_item": {
+            "mean": (sum(per_item) / len(per_item)) if per_item else None,
+            "min": min(per_item) if per_item else None,
+            "max": max(per_item) if per_item else None,
+        },
+        "length": {
+            "mean": (sum(lengths) / len(lengths)) if lengths else None,
+            "min": min(lengths) if lengths else None,
+            "max": max(lengths) if lengths else None,
+            "histogram": histogram,
+        },
+        "by_label": by_label,
+    }
+
+
+def _span_f1(a: tuple, b: tuple) -> float:
+    if not a and not b:
+        return 1.0
+    common = len(set(a) & set(b))
+    return 2 * common / (len(a) + len(b))
+
+
+def structured_agreement_section(votes: list[tuple], labels: Sequence[str], task_type: str, report: Callable) -> dict:
+    """Agreement of multilabel and span votes ``(item_id, annotator_key, value tuple)``:
+    ``percent_agreement`` is the share of annotator pairs on an item whose whole answers are equal;
+    multilabel adds ``per_label`` (each label as a chosen/not-chosen rating: Fleiss' kappa and
+    Krippendorff's alpha from ``report``, ``share`` = share of ratings choosing it); spans add
+    ``span_f1``, the mean exact-match F1 over annotator pairs."""
+    per_item: dict = {}
+    for item_id, author, value in votes:
+        per_item.setdefault(item_id, {})[author] = value
+    compared = {item_id: answers for item_id, answers in per_item.items() if len(answers) > 1}
+    pairs = equal = 0
+    f1_sum = 0.0
+    for answers in compared.values():
+        values = list(answers.values())
+        for i in range(len(values)):
+            for j in range(i + 1, len(values)):
+                pairs += 1
+                equal += values[i] == values[j]
+                f1_sum += _span_f1(values[i], values[j])
+    section: dict = {
+        "items_compared": len(compared),
+        "ratings": sum(len(a) for a in compared.values()),
+        "annotator_count": len({author for _, author, _ in votes}),
+        "percent_agreement": (equal / pairs) if pairs else None,
+    }
+    if not compared:
+        section["note"] = "n/a: no item has answers by two annotators"
+    if task_type == "spans":
+        section["span_f1"] = (f1_sum / pairs) if pairs else None
+        return section
+    per_label = {}
+    for label in labels:
+        binary = [(item_id, author, "yes" if label in value else "no")
+                  for item_id, answers in compared.items() for author, value in answers.items()]
+        try:
+            figures = report(binary, ["yes", "no"]) if binary else {}
+        except ReportCancelled:
+            raise
+        except Exception as exc:  # recorded, see agreement_section
+            logger.exception("multilabel agreement failed")
+            figures = {}
+            section["note"] = f"n/a: agreement failed ({type(exc).__name__}: {exc})"
+        yes = (figures.get("per_label") or {}).get("yes") or {}
+        per_label[label] = {
+            "ratings": len(binary),
+            "share": yes.get("share"),
+            "fleiss_kappa": figures.get("fleiss_kappa"),
+            "krippendorff_alpha": figures.get("krippendorff_alpha"),
+        }
+    section["per_label"] = per_label
+    return _jsonable(section)
+
+
+def structured_quality_report(
+    *,
+    table: pa.Table,
+    labels: Sequence[str],
+    task_type: str,
+    votes: list[tuple],
+    method: str,
+    reviewed: int,
+    cleaning: dict,
+    agreement: Callable,
+    unlabeled_items: int,
+    on_phase: Callable[[str], None] = _no_phase,
+) -> dict:
+    """The report of a multilabel or span version: the sections of ``quality_report`` that fit, with
+    label figures over label sets (multilabel) or spans (spans), a ``spans`` section for span
+    projects, and ``label_noise`` n/a (its estimate needs single labels). Consolidation is per label or
+    per exact span by the version's method (``curation.structured``): ``method_used`` says so."""
+    report: dict = {"task_type": task_type, "unlabeled_items": unlabeled_items, "cleaning": cleaning}
+    on_phase("items")
+    report["items"] = split_section(table)
+    on_phase("labels")
+    report["labels"] = (span_label_section if task_type == "spans" else multilabel_label_section)(table, labels)
+    if task_type == "spans":
+        report["spans"] = span_section(table, labels)
+    on_phase("annotations_per_item")
+    report["annotations_per_item"] = annotation_section(table)
+    on_phase("agreement")
+    report["agreement"] = structured_agreement_section(votes, labels, task_type, agreement)
+    on_phase("consolidation")
+    report["consolidation"] = {**confidence_section(table, method=method, reviewed=reviewed), "method_used": method}
+    on_phase("label_noise")
+    report["label_noise"] = {"estimated_rate": None, "suspects": [], "note": NOISE_NOT_APPLICABLE}
+    on_phase("done")
+    return _jsonable(report)

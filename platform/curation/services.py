@@ -33,12 +33,18 @@ from common.errors import Conflict, Invalid
 from common.jobs import job_claim, job_dispatch, job_fail_unexpected, job_progress, job_succeed
 from common.storage import folder_delete, folder_publish, is_local
 from curation.models import Consolidation, DatasetVersion
-from curation.noise import estimate_label_noise
-from curation.quality import ReportCancelled, quality_report
+from curation.quality import ReportCancelled, quality_report, structured_quality_report
 from curation.ruler import Ruler, ruler_for_build
 from curation.selectors import snapshot_dir_for, snapshot_key
 from curation.snapshot import SnapshotWriter, snapshot_table
 from curation.splits import SplitAssigner, SplitError, split_validate
+from curation.structured import (
+    as_column,
+    consolidate_structured,
+    structured_item_exists,
+    structured_reviews,
+    structured_votes,
+)
 from ingestion.selectors import import_duplicates, import_unfinished
 from projects.models import Item, Project, TaskType
 
@@ -76,9 +82,9 @@ def version_create(
         fractions = split_validate(split)
     except SplitError as exc:
         raise Invalid(exc.message_in(_), fields={"split": [exc.message_in(_)]}) from None
-    if project.task_type != TaskType.CLASSIFICATION:
+    if project.task_type not in TaskType.values:
         raise Invalid(
-            _("Versions are built for single-label classification projects only, for now."),
+            _("Versions are built for classification, multilabel and span projects only."),
             code="unsupported_task_type",
         )
     unfinished = import_unfinished(project_id=project.id)
@@ -88,7 +94,8 @@ def version_create(
             % {"file": repr(unfinished.file_name), "id": unfinished.id, "status": unfinished.status},
             code="import_in_progress",
         )
-    if not labeled_item_exists(project=project):
+    structured = project.task_type != TaskType.CLASSIFICATION
+    if not (structured_item_exists(project_id=project.id) if structured else labeled_item_exists(project=project)):
         raise Conflict(
             _("Nothing to version: no item of this project has a label yet. Label some items (or import a "
               "file with a label column), then build the version."),
@@ -177,6 +184,45 @@ class _Labels:
         return (found.label, found.confidence) if found is not None else None
 
 
+@dataclass
+class _StructuredLabels(_Labels):
+    """The same for multilabel and span projects: votes carry a value tuple (label set or spans),
+    ``final`` answers ``(value tuple, confidence)``."""
+
+    task_type: str = TaskType.MULTILABEL
+
+    def final(self, item_id: int) -> tuple[tuple, float] | None:
+        found = self.consensus.get(item_id)
+        if item_id in self.reviewed:
+            value = self.reviewed[item_id]
+            if value is None:
+                value = found.value if found else None
+            return (value, 1.0) if value is not None else None
+        return (found.value, found.confidence) if found is not None else None
+
+
+def estimate_label_noise(*args, **kwargs):
+    """``curation.noise.estimate_label_noise``, imported when a build first needs it: it pulls scikit-learn, pandas
+    and cleanlab (about 90 MB), which no web process and no idle worker should hold."""
+    from curation.noise import estimate_label_noise as estimate
+
+    return estimate(*args, **kwargs)
+
+
+def _gather_structured(version: DatasetVersion, labels: list[str], task_type: str) -> _StructuredLabels:
+    project_id = version.project_id
+    _phase(version, "votes", 0)
+    votes, dropped = structured_votes(project_id=project_id, task_type=task_type, labels=labels)
+    _phase(version, "consolidate", 0)
+    consensus = consolidate_structured(votes, labels, task_type, version.consolidation)
+    _phase(version, "reviews", 0)
+    reviewed = structured_reviews(project_id=project_id, task_type=task_type, labels=labels)
+    vote_count: dict[int, int] = {}
+    for item_id, _author, _value in votes:
+        vote_count[item_id] = vote_count.get(item_id, 0) + 1
+    return _StructuredLabels(votes, dropped, consensus, reviewed, vote_count, task_type)
+
+
 def _gather_labels(version: DatasetVersion, labels: list[str]) -> _Labels:
     project_id = version.project_id
     _phase(version, "votes", 0)
@@ -197,8 +243,10 @@ def _write_rows(version: DatasetVersion, writer: SnapshotWriter, found: _Labels,
     (confidence 1.0), and an item outside it that hashes to that split goes to train instead."""
     assign = SplitAssigner(version.split, version.seed)
     done = on_ruler = 0
+    task_type = found.task_type if isinstance(found, _StructuredLabels) else TaskType.CLASSIFICATION
     for batch in _item_batches(version.project_id):
         ids, texts, out_labels, splits, confidences, annotations = [], [], [], [], [], []
+        values: list = []
         for item_id, text in batch:
             split = assign(item_id)
             if ruler is not None and item_id in ruler.labels:
@@ -212,11 +260,19 @@ def _write_rows(version: DatasetVersion, writer: SnapshotWriter, found: _Labels,
                 continue  # unlabeled: not in the version
             ids.append(item_id)
             texts.append(text)
-            out_labels.append(final[0])
+            if task_type == TaskType.CLASSIFICATION:
+                out_labels.append(final[0])
+            else:
+                out_labels.append(None)
+                values.append(as_column(task_type, final[0]))
             splits.append(split)
             confidences.append(final[1])
             annotations.append(found.vote_count.get(item_id, 0))
-        writer.append(ids, texts, out_labels, splits, confidences, annotations)
+        writer.append(
+            ids, texts, out_labels, splits, confidences, annotations,
+            label_sets=values if task_type == TaskType.MULTILABEL else None,
+            spans=values if task_type == TaskType.SPANS else None,
+        )
         done += len(batch)
         if not job_progress(job=version, done=done):
             raise _Cancelled
@@ -227,6 +283,21 @@ def _write_rows(version: DatasetVersion, writer: SnapshotWriter, found: _Labels,
 def _quality(version: DatasetVersion, writer: SnapshotWriter, found: _Labels, labels: list[str], *,
              total: int, done: int) -> dict:
     _phase(version, "quality: cleaning", done)
+    if isinstance(found, _StructuredLabels):
+        quality = structured_quality_report(
+            table=snapshot_table(writer.tmp_dir),
+            labels=labels,
+            task_type=found.task_type,
+            votes=found.votes,
+            method=version.consolidation,
+            reviewed=len(found.reviewed),
+            cleaning=cleaning_figures(project_id=version.project_id),
+            agreement=agreement_report,
+            unlabeled_items=total - writer.rows,
+            on_phase=lambda name: _phase(version, f"quality: {name}", done),
+        )
+        quality["consolidation"]["dropped_votes"] = found.dropped  # annotations without the task's shape
+        return quality
     quality = quality_report(
         table=snapshot_table(writer.tmp_dir),
         labels=labels,
@@ -251,6 +322,8 @@ def _feed_review_queue(version: DatasetVersion, found: _Labels, suspects: list[d
     project's threshold, every item whose annotators disagree. Reviewed items are left out (by
     ``review_candidates_replace``). Returns the counts per kind."""
     project_id, number = version.project_id, version.number
+    if isinstance(found, _StructuredLabels):
+        return _feed_structured_review_queue(version, found, threshold)
     per_item: dict[int, dict[str, int]] = {}
     for item_id, _author, label in found.votes:
         per_item.setdefault(item_id, {})
@@ -277,6 +350,28 @@ def _feed_review_queue(version: DatasetVersion, found: _Labels, suspects: list[d
     }
 
 
+def _feed_structured_review_queue(version: DatasetVersion, found: _StructuredLabels, threshold: float) -> dict:
+    """Multilabel and span versions feed the queue with disagreements (annotators' answers differ) and
+    low-confidence consensus; they have no noise estimate, hence no suspects."""
+    project_id, number = version.project_id, version.number
+    answers: dict[int, set] = {}
+    for item_id, _author, value in found.votes:
+        answers.setdefault(item_id, set()).add(value)
+    disagreements = [
+        (item_id, 1 - found.consensus[item_id].confidence, {"answers": len(values), "version": number})
+        for item_id, values in answers.items() if len(values) > 1
+    ]
+    low = [
+        (item_id, 1 - c.confidence, {"confidence": c.confidence, "method": "majority", "version": number})
+        for item_id, c in found.consensus.items() if c.confidence < threshold and item_id not in found.reviewed
+    ]
+    return {
+        "suspect": review_candidates_replace(project_id=project_id, kind="suspect", entries=[]),
+        "low_confidence": review_candidates_replace(project_id=project_id, kind="low_confidence", entries=low),
+        "disagreement": review_candidates_replace(project_id=project_id, kind="disagreement", entries=disagreements),
+    }
+
+
 def _discard_snapshot(final_dir, key: str) -> None:
     """Remove a snapshot that will not be a version's: the local folder and whatever was stored."""
     shutil.rmtree(final_dir, ignore_errors=True)
@@ -295,8 +390,10 @@ def _build(version: DatasetVersion) -> None:
     total = Item.objects.filter(project_id=project.id, excluded_reason="").count()
     if not job_progress(job=version, done=0, total=total):
         raise _Cancelled
-    found = _gather_labels(version, labels)
-    ruler = ruler_for_build(project_id=project.id, allowed_labels=labels)
+    structured = project.task_type != TaskType.CLASSIFICATION
+    found = _gather_structured(version, labels, project.task_type) if structured else _gather_labels(version, labels)
+    # The ruler (pinned evaluation set) holds single labels: classification only.
+    ruler = None if structured else ruler_for_build(project_id=project.id, allowed_labels=labels)
     timings["consolidate"], mark = time.perf_counter() - mark, time.perf_counter()
 
     final_dir = snapshot_dir_for(project_id=project.id, number=version.number)
@@ -305,7 +402,7 @@ def _build(version: DatasetVersion) -> None:
         done, on_ruler = _write_rows(version, writer, found, ruler)
         timings["snapshot"], mark = time.perf_counter() - mark, time.perf_counter()
         quality = _quality(version, writer, found, labels, total=total, done=done)
-        suspects = quality["label_noise"].pop("all_suspects", [])
+        suspects = quality.get("label_noise", {}).pop("all_suspects", [])
         quality["import_duplicates"] = import_duplicates(project_id=project.id)
         timings["quality"] = time.perf_counter() - mark
         quality["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
@@ -315,6 +412,7 @@ def _build(version: DatasetVersion) -> None:
                 "version": version.number,
                 "version_id": version.id,
                 "project": project.id,
+                "task_type": str(project.task_type),
                 "labels": labels,
                 "consolidation": version.consolidation,
                 "split": version.split,

@@ -3,9 +3,17 @@
 Layout of a snapshot folder (the contract the training engine reads):
 
     data.parquet   item_id int64, text string, label string, split string, confidence float64,
-                   annotations int32; rows sorted by item_id, written in row groups
-    manifest.json  {format, version, project, files: {name: {sha256, rows, bytes}}, labels, counts,
-                    content_hash, created_at, ...}
+                   annotations int32, labels list<string>, spans list<struct<start int32, end int32,
+                   label string>>; rows sorted by item_id, written in row groups
+    manifest.json  {format, version, project, task_type, files: {name: {sha256, rows, bytes}}, labels,
+                    counts, content_hash, created_at, ...}
+
+``label`` is the single label of a classification project (null otherwise); ``labels`` the
+consolidated label set of a multilabel project (possibly empty: "none of these"; null otherwise);
+``spans`` the consolidated spans of a span project, offsets in code points of ``text`` (possibly
+empty: no entity; null otherwise). Snapshots written before ``labels``/``spans`` existed read them
+as null columns (``snapshot_batches``/``snapshot_table``); a manifest without ``task_type`` is
+classification.
 
 The writer fills a temporary sibling folder, checksums the data file, writes the manifest last and
 renames the folder into place in one ``os.replace``. A folder without a manifest is not a snapshot:
@@ -16,7 +24,8 @@ under the key ``snapshots/project_<id>/v<n>`` (on the filesystem default the fol
 stored one), and readers get a local folder from ``curation.selectors.version_snapshot_dir``.
 
 ``content_hash`` is sha256 over the rows ``(item_id, text, label, split)`` in item_id order, each row
-serialised as one JSON array and a newline, so the same data gives the same hash in every build (it
+serialised as one JSON array and a newline (a row with ``labels`` or ``spans`` appends them to its
+array: ``[item_id, text, label, split, labels, spans]``), so the same data gives the same hash in every build (it
 does not depend on Parquet's bytes, compression or row-group sizes).
 
 Pure: pyarrow and the standard library only.
@@ -52,19 +61,31 @@ SCHEMA = pa.schema(
         ("split", pa.string()),
         ("confidence", pa.float64()),
         ("annotations", pa.int32()),
+        ("labels", pa.list_(pa.string())),
+        ("spans", pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32()), ("label", pa.string())]))),
     ]
 )
 COLUMNS = tuple(SCHEMA.names)
+SPANS_TYPE = SCHEMA.field("spans").type
+LABELS_TYPE = SCHEMA.field("labels").type
 
 
 class SnapshotError(Exception):
     """The folder is not a complete, intact snapshot."""
 
 
-def _row_hash_update(digest, ids, texts, labels, splits) -> None:
+def _row_hash_update(digest, ids, texts, labels, splits, label_sets=None, spans=None) -> None:
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    digest.update("".join(encode([i, t, lab, s]) + "\n" for i, t, lab, s in zip(ids, texts, labels, splits,
-                                                                                  strict=True)).encode("utf-8"))
+    if label_sets is None and spans is None:
+        rows = (encode([i, t, lab, s]) for i, t, lab, s in zip(ids, texts, labels, splits, strict=True))
+    else:
+        sets = label_sets if label_sets is not None else [None] * len(ids)
+        found = spans if spans is not None else [None] * len(ids)
+        rows = (
+            encode([i, t, lab, s]) if ls is None and sp is None else encode([i, t, lab, s, ls, sp])
+            for i, t, lab, s, ls, sp in zip(ids, texts, labels, splits, sets, found, strict=True)
+        )
+    digest.update("".join(r + "\n" for r in rows).encode("utf-8"))
 
 
 class SnapshotWriter:
@@ -106,8 +127,12 @@ class SnapshotWriter:
         splits: Sequence[str],
         confidences: Sequence[float],
         annotations: Sequence[int],
+        *,
+        label_sets: Sequence[list[str] | None] | None = None,
+        spans: Sequence[list[dict] | None] | None = None,
     ) -> None:
-        """Append rows; item ids must be strictly increasing across all calls."""
+        """Append rows; item ids must be strictly increasing across all calls. ``label_sets`` (multilabel)
+        and ``spans`` (span projects) are one entry per row, None for a column that does not apply."""
         if not item_ids:
             return
         if (self._last_id is not None and item_ids[0] <= self._last_id) or any(
@@ -123,10 +148,12 @@ class SnapshotWriter:
                 pa.array(splits, pa.string()),
                 pa.array(confidences, pa.float64()),
                 pa.array(annotations, pa.int32()),
+                pa.array(label_sets, LABELS_TYPE) if label_sets is not None else pa.nulls(len(item_ids), LABELS_TYPE),
+                pa.array(spans, SPANS_TYPE) if spans is not None else pa.nulls(len(item_ids), SPANS_TYPE),
             ],
             schema=SCHEMA,
         )
-        _row_hash_update(self._digest, item_ids, texts, labels, splits)
+        _row_hash_update(self._digest, item_ids, texts, labels, splits, label_sets, spans)
         for name in splits:
             self.counts[name] += 1
         self.rows += len(item_ids)
@@ -231,19 +258,39 @@ def snapshot_batches(
     """The snapshot's rows in item_id order, batch by batch (one row group in memory at a time).
     ``split`` keeps only that split's rows. Does not verify the manifest: call ``snapshot_open`` first."""
     wanted = list(columns or COLUMNS)
-    read = wanted if split is None or "split" in wanted else [*wanted, "split"]
     with pq.ParquetFile(Path(folder) / DATA_FILE) as parquet:
+        present = set(parquet.schema_arrow.names)
+        stored = [c for c in wanted if c in present]
+        read = stored if split is None or "split" in stored else [*stored, "split"]
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=read):
             if split is not None:
                 batch = batch.filter(pc.equal(batch.column("split"), split))
                 if batch.num_rows == 0:
                     continue
-                if read != wanted:
-                    batch = batch.select(wanted)
+            if read != wanted:
+                batch = _with_columns(batch, wanted)
             yield batch
+
+
+def _missing_type(name: str) -> pa.DataType:
+    return SCHEMA.field(name).type if name in SCHEMA.names else pa.string()
+
+
+def _with_columns(batch, wanted: Sequence[str]):
+    """``batch`` with exactly ``wanted``, in that order; a column an older snapshot lacks reads as nulls."""
+    present = set(batch.schema.names)
+    arrays = [batch.column(c) if c in present else pa.nulls(batch.num_rows, _missing_type(c)) for c in wanted]
+    if isinstance(batch, pa.Table):
+        return pa.table(arrays, names=list(wanted))
+    return pa.RecordBatch.from_arrays(arrays, names=list(wanted))
 
 
 def snapshot_table(folder: Path, *, columns: Sequence[str] | None = None) -> pa.Table:
     """The whole snapshot (selected columns) as one Arrow table: for reports over a version, where
-    every row is needed at once; Arrow keeps 1M short texts in ~100 MB."""
-    return pq.read_table(Path(folder) / DATA_FILE, columns=list(columns or COLUMNS))
+    every row is needed at once; Arrow keeps 1M short texts in ~100 MB. A column an older snapshot
+    lacks (``labels``, ``spans``) reads as nulls."""
+    path = Path(folder) / DATA_FILE
+    wanted = list(columns or COLUMNS)
+    present = set(pq.read_schema(path).names)
+    table = pq.read_table(path, columns=[c for c in wanted if c in present])
+    return table if table.column_names == wanted else _with_columns(table, wanted)

@@ -28,6 +28,12 @@ class ImportOptionsOutput(serializers.Serializer):
         child=serializers.CharField(), required=False,
         help_text="Columns kept in the items' hidden fields (managers, exports), never shown to annotators.",
     )
+    label_separator = serializers.CharField(
+        required=False, trim_whitespace=False, help_text="Only when the import named one (multilabel)."
+    )
+    tokens_joined_by = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="Only when the import named one (conll)."
+    )
 
 
 class RowErrorOutput(serializers.Serializer):
@@ -79,6 +85,16 @@ class ImportListCreateApi(APIView):
                 "never sent to annotators (next) or reviewers' queue. Comma-separated, or the field repeated."
             ),
         )
+        label_separator = serializers.CharField(
+            required=False, allow_blank=True, trim_whitespace=False, max_length=10,
+            help_text="Multilabel projects: splits a string label cell into labels (\"a|b\" with \"|\"). A cell "
+            "holding a JSON list ([\"a\", \"b\"]) is read as a list without it.",
+        )
+        tokens_joined_by = serializers.ChoiceField(
+            choices=[(" ", "space"), ("", "nothing")], required=False, allow_blank=True,
+            help_text="Format conll: how a sentence's tokens become its text, \" \" (the default) or \"\" "
+            "(one character per line, as in Chinese). Span offsets are counted in code points of that text.",
+        )
 
     @extend_schema(
         request={"multipart/form-data": InputSerializer}, responses={202: ImportOutput, **error_responses(413, 415)}
@@ -102,6 +118,8 @@ class ImportListCreateApi(APIView):
             annotator_field=values.get("annotator_field") or None,
             label_source=values.get("label_source") or None,
             hidden_fields=values.get("hidden_fields") or None,
+            label_separator=values.get("label_separator") or None,
+            tokens_joined_by=values.get("tokens_joined_by"),
             created_by=request.user,
         )
         return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)

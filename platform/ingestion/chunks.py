@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from annotation.imported import annotations_import
 from common.models import JobStatus
-from ingestion.inserts import copy_payload, existing_items, items_insert_new
+from ingestion.inserts import copy_payload, existing_items, items_insert_new, sqlite_rows
 from ingestion.labels import LabelParser
 from ingestion.models import ImportedAnnotation, ImportJob
 from ingestion.readers import Chunk, RowError
@@ -45,6 +45,7 @@ class Run:
     source: str | None  # the source of label_field labels (without annotator_field)
     labels: LabelParser
     copy: bool  # PostgreSQL: chunk_prepare also encodes the chunk for COPY
+    sqlite: bool = False  # SQLite: chunk_prepare also builds the INSERT's parameters
     hidden: frozenset[str] = frozenset()  # columns kept in Item.hidden, never shown to annotators
     total: int = 0  # the survey's row estimate, the progress bar's total
     created: int = 0
@@ -65,7 +66,7 @@ class Prepared:
     repeats: int  # rows whose text already came earlier in the chunk
     seen: int
     counts: dict[str, int]  # content hash → distinct sources labelling it in the chunk
-    payload: bytes | None  # the entries as COPY rows (PostgreSQL), built in the reader thread
+    payload: bytes | list | None  # the entries as COPY rows (PostgreSQL) or INSERT rows (SQLite), built ahead
 
 
 def run_start(job: ImportJob, *, total: int = 0) -> Run:
@@ -81,6 +82,7 @@ def run_start(job: ImportJob, *, total: int = 0) -> Run:
         source=options.get("label_source") or label_field,
         labels=LabelParser(task_type=project.task_type, labels=project.labels),
         copy=connection.vendor == "postgresql",
+        sqlite=connection.vendor == "sqlite",
         hidden=frozenset(options.get("hidden_fields") or ()),
         total=total,
     )
@@ -160,7 +162,8 @@ def chunk_prepare(run: Run, chunk: Chunk) -> Prepared:
         repeats=repeats,
         seen=chunk.seen,
         counts=counts,
-        payload=copy_payload(entries, counts) if run.copy and entries else None,
+        payload=(copy_payload(entries, counts) if run.copy else sqlite_rows(entries, counts) if run.sqlite else None)
+        if entries else None,
     )
 
 

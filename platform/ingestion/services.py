@@ -72,10 +72,11 @@ from common.jobs import (
 from common.models import JobStatus
 from common.storage import StorageError, file_delete, file_local, file_publish
 from ingestion.chunks import chunk_prepare, chunk_store, prefetch, quick_gil_handover, run_start
-from ingestion.inserts import relax_durability
+from ingestion.inserts import relax_durability, sqlite_import_tuning
 from ingestion.models import ImportedAnnotation, ImportJob
 from ingestion.readers import (
     FORMATS,
+    JOINERS,
     Limits,
     ReaderError,
     TooBig,
@@ -183,25 +184,38 @@ def _hidden_fields(names, *, reserved: set[str]) -> list[str]:
     return chosen
 
 
-def _options(project: Project, *, text_field, label_field, annotator_field, label_source, hidden_fields) -> dict:
-    """The job's reader options, checked: field names, and labels only where the task type takes them."""
+def _options(
+    project: Project, *, format: str, text_field, label_field, annotator_field, label_source, hidden_fields,
+    label_separator=None, tokens_joined_by=None,
+) -> dict:
+    """The job's reader options, checked: field names, and label options where the task type takes them."""
     text_field = _check_field("text_field", text_field) or "text"
     label_field = _check_field("label_field", label_field)
     annotator_field = _check_field("annotator_field", annotator_field)
     label_source = _check_field("label_source", label_source)
-    if annotator_field and not label_field:
-        label_field = "label"
+    if (annotator_field or (format == "conll" and project.task_type == TaskType.SPANS)) and not label_field:
+        label_field = "label"  # a CoNLL file's tags are its labels
     hidden = _hidden_fields(hidden_fields, reserved={text_field, label_field, annotator_field})
-    if label_field and project.task_type == TaskType.SPANS:
-        raise Invalid(
-            _("Importing span labels is not supported yet; import the texts without label_field."),
-            fields={"label_field": [_("Not for span projects.")]},
-        )
     options = {
         "text_field": text_field, "label_field": label_field, "annotator_field": annotator_field, "hidden_fields": hidden,
     }
     if label_source:
         options["label_source"] = label_source
+    if label_separator is not None and label_separator != "":
+        if project.task_type != TaskType.MULTILABEL or len(label_separator) > 10:
+            raise Invalid(
+                _("label_separator splits a cell into several labels: only for multilabel projects, "
+                  "at most 10 characters."),
+                fields={"label_separator": [_("Only for multilabel projects.")]},
+            )
+        options["label_separator"] = label_separator
+    if tokens_joined_by is not None:
+        if format != "conll" or tokens_joined_by not in JOINERS:
+            raise Invalid(
+                _("tokens_joined_by is for the conll format only, and is \" \" (a space) or \"\" (nothing)."),
+                fields={"tokens_joined_by": [_("\" \" or \"\", with format conll.")]},
+            )
+        options["tokens_joined_by"] = tokens_joined_by
     return options
 
 
@@ -216,6 +230,8 @@ def import_create(
     annotator_field: str | None = None,
     label_source: str | None = None,
     hidden_fields: list[str] | str | None = None,
+    label_separator: str | None = None,
+    tokens_joined_by: str | None = None,
     created_by: User | None = None,
     dispatch: bool = True,
 ) -> ImportJob:
@@ -227,6 +243,10 @@ def import_create(
     name); with ``annotator_field`` each row's label is an annotation by the source named in that field
     (``label_field`` then defaults to "label"). ``hidden_fields`` (names, or comma-separated names) are
     columns kept in ``Item.hidden`` for managers and exports instead of ``meta``, which annotators see.
+    Multilabel: ``label_separator`` splits a string cell ("a|b"); a cell holding a JSON list is read as
+    one. Spans: the label cell holds spans (doccano's ``[[start, end, tag]]``, Label Studio's ``labels``
+    results, CoNLL's tags), checked against the text. ``tokens_joined_by`` (format ``conll``: " ", the
+    default, or "" for one character per line) joins a sentence's tokens into its text.
     A file the import limits refuse at sight (its size over DATAMOAT_IMPORT_MAX_DECODED_BYTES, a
     Parquet footer over the rows or bytes limit) is 413 ``too_large`` too. ``dispatch=False`` leaves
     running the job to the caller (``import_execute(job_id=...)``), for scripts and the demo seed.
@@ -241,8 +261,9 @@ def import_create(
             % {"size": f"{size:,}", "limit": f"{limit:,}"}
         )
     options = _options(
-        project, text_field=text_field, label_field=label_field, annotator_field=annotator_field,
-        label_source=label_source, hidden_fields=hidden_fields,
+        project, format=chosen, text_field=text_field, label_field=label_field, annotator_field=annotator_field,
+        label_source=label_source, hidden_fields=hidden_fields, label_separator=label_separator,
+        tokens_joined_by=tokens_joined_by,
     )
     path, size = _spool(project=project, file=file, suffix=Path(file_name).suffix.lower()[:16])
     if size > limit:  # a file object of unknown size
@@ -355,6 +376,7 @@ def import_execute(*, job_id: int) -> ImportJob | None:
             import_undo_cancelled(job=job)  # nothing to undo yet; clears the heartbeat of a cancel
             return job
         run = run_start(job, total=total)
+        sqlite_import_tuning()
         with prefetch(chunk_prepare(run, chunk) for chunk in _chunks(job)) as prepared, quick_gil_handover():
             for batch in prepared:
                 with transaction.atomic():
@@ -459,12 +481,19 @@ def _items_delete(items) -> None:
 
 
 def _chunks(job: ImportJob):
+    options = job.options
+    task_type, span_overlap = Project.objects.values_list("task_type", "span_overlap").get(id=job.project_id)
     return read_chunks(
         file_local(job.file_path),
         format=job.format,
-        text_field=job.options.get("text_field") or "text",
+        text_field=options.get("text_field") or "text",
         chunk_rows=settings.IMPORT_CHUNK_ROWS,
         limits=import_limits(),
+        label_field=options.get("label_field"),
+        spans=task_type == TaskType.SPANS,
+        span_overlap=span_overlap,
+        label_separator=options.get("label_separator"),
+        tokens_joined_by=options.get("tokens_joined_by", " "),
     )
 
 

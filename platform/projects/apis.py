@@ -28,7 +28,7 @@ class ProjectOutput(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = ["id", "name", "task_type", "labels", "guidelines", "annotations_per_item", "queue_order",
-                  "review_threshold", "created_at", "role", "progress"]
+                  "review_threshold", "span_overlap", "created_at", "role", "progress"]
 
     def get_role(self, project) -> str | None:
         return getattr(project, "user_role", None)
@@ -47,6 +47,9 @@ class ProjectInput(serializers.Serializer):
     labels = serializers.ListField(child=serializers.CharField(max_length=200), min_length=1, max_length=500)
     guidelines = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     annotations_per_item = serializers.IntegerField(required=False, default=1, min_value=1, max_value=50)
+    span_overlap = serializers.BooleanField(
+        required=False, default=False, help_text="Span projects: whether an item's spans may overlap."
+    )
 
 
 class ProjectListCreateApi(APIView):
@@ -92,6 +95,10 @@ class ProjectDetailApi(APIView):
         review_threshold = serializers.FloatField(
             required=False, min_value=0.0, max_value=1.0,
             help_text="Items whose consolidation confidence is under this go to the review queue (low_confidence).",
+        )
+        span_overlap = serializers.BooleanField(
+            required=False,
+            help_text="Span projects: whether an item's spans may overlap. Existing annotations are not re-checked.",
         )
 
     @extend_schema(responses=ProjectOutput)

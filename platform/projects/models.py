@@ -28,6 +28,9 @@ class Project(TimeStamped):
     queue_order = models.CharField(max_length=20, choices=QueueOrder.choices, default=QueueOrder.SEQUENTIAL)
     # Items whose consolidated label has a confidence under this go to the review queue (low_confidence).
     review_threshold = models.FloatField(default=0.6)
+    # Span projects: whether one item's spans may overlap (nested entities). Off: annotation values
+    # with overlapping spans are refused (annotation.values.value_clean).
+    span_overlap = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

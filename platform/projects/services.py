@@ -61,6 +61,7 @@ def project_create(
     created_by: User,
     guidelines: str = "",
     annotations_per_item: int = 1,
+    span_overlap: bool = False,
 ) -> Project:
     if task_type not in TaskType.values:
         raise Invalid(_("Unknown task type %(task_type)r.") % {"task_type": task_type}, fields={"task_type": [_("Unknown.")]})
@@ -70,6 +71,7 @@ def project_create(
         labels=_validate_labels(labels),
         guidelines=guidelines,
         annotations_per_item=annotations_per_item,
+        span_overlap=span_overlap,
         created_by=created_by,
     )
     # The creator manages what they create (admins included, so the project shows on their list).

@@ -31,7 +31,7 @@ def test_multilabel_annotations_count_as_work_but_not_as_agreement(db):
     [item] = factories.make_items(project, ["a text"])
     Annotation.objects.create(project=project, item=item, annotator=user, value={"labels": ["a", "b"]}, lead_time_ms=7)
     report = project_agreement(project=project)
-    assert report["ratings"] == 0 and report["fleiss_kappa"] is None
+    assert report["ratings"] == 1 and report["fleiss_kappa"] is None
     assert report["annotators"] == [
         {
             "annotator": "tagger",

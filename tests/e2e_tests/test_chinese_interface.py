@@ -120,7 +120,7 @@ WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z][A-Za-z'’-]*[A-Za-z](?![A-Za-z0-9
 PHRASES = ("Label Studio", "JSON Lines", "Unicode NFC", "ISO 639-1")
 NAMES = {
     "doccano", "Jaccard", "Luhn", "IBAN", "IP", "EMAIL", "PHONE", "Unicode", "NFC", "lingua", "langdetect",
-    "OpenCC", "jieba", "EM", "Transformer", "en", "de", "fr", "es", "zh", "ja", "ko", "zh-Hans", "zh-Hant",
+    "OpenCC", "jieba", "EM", "Transformer", "MiniLM", "Hugging", "Face", "en", "de", "fr", "es", "zh", "ja", "ko", "zh-Hans", "zh-Hant",
 }
 # CSS may show a word in capitals (text-transform): "Fleiss" reads FLEISS in innerText.
 ALLOWED_HERE = {w.casefold() for w in ALLOWED | NAMES | DATA_WORDS}

@@ -60,7 +60,7 @@ def _imports(path: Path) -> set[str]:
 
 # Pure Python floors a pure core may use: the domain errors carry no HTTP and import nothing; the
 # script helpers (which texts are Chinese, Japanese or Korean) import only re.
-PURE_ALLOWED = {"common.errors", "common.scripts"}
+PURE_ALLOWED = {"common.errors", "common.scripts", "annotation.agreement", "annotation.consolidation"}
 
 
 PURE_CORES = [
@@ -70,6 +70,10 @@ PURE_CORES = [
     PLATFORM / "curation" / "exporters",
     REPO / "annotation" / "agreement.py",
     REPO / "annotation" / "consolidation.py",
+    REPO / "annotation" / "span_agreement.py",
+    REPO / "annotation" / "multilabel_agreement.py",
+    REPO / "annotation" / "value_consolidation.py",
+    REPO / "annotation" / "disagreement.py",
     REPO / "annotation" / "strategies.py",
     REPO / "annotation" / "values.py",
     PLATFORM / "common" / "errors.py",

@@ -28,7 +28,7 @@ def make_version(tmp_path):
         snapshot = write_snapshot(
             tmp_path / f"project_{project.id}_v{number}",
             [(item.id, text, label, split) for item, (_, text, label, split) in zip(items, rows, strict=True)],
-            labels=project.labels,
+            labels=project.labels, task_type=project.task_type,
         )
         counts = {s: sum(1 for r in rows if r[3] == s) for s in ("train", "val", "test")}
         return DatasetVersion.objects.create(

@@ -35,7 +35,7 @@ def toy_rows(n: int = 240, *, seed: int = 0) -> list[tuple[int, str, str, str]]:
 
 
 def write_snapshot(folder: Path, rows: Iterable[tuple[int, str, str | None, str]], *, labels=LABELS,
-                   manifest: bool = True) -> Path:
+                   manifest: bool = True, task_type: str = "classification") -> Path:
     """Write ``data.parquet`` and then ``manifest.json`` (last, with the file's sha256) to ``folder``."""
     rows = list(rows)
     folder.mkdir(parents=True, exist_ok=True)
@@ -43,7 +43,10 @@ def write_snapshot(folder: Path, rows: Iterable[tuple[int, str, str | None, str]
         {
             "item_id": pa.array([r[0] for r in rows], pa.int64()),
             "text": pa.array([r[1] for r in rows], pa.string()),
-            "label": pa.array([r[2] for r in rows], pa.string()),
+            "label": pa.array([r[2] if task_type == "classification" else None for r in rows], pa.string()),
+            **({"labels": pa.array([r[2] for r in rows], pa.list_(pa.string()))} if task_type == "multilabel" else {}),
+            **({"spans": pa.array([r[2] for r in rows], pa.list_(pa.struct(
+                [("start", pa.int32()), ("end", pa.int32()), ("label", pa.string())])))} if task_type == "spans" else {}),
             "split": pa.array([r[3] for r in rows], pa.string()),
             "confidence": pa.array([1.0] * len(rows), pa.float64()),
             "annotations": pa.array([1] * len(rows), pa.int32()),
@@ -55,7 +58,7 @@ def write_snapshot(folder: Path, rows: Iterable[tuple[int, str, str | None, str]
         blob = data.read_bytes()
         counts = {s: sum(1 for r in rows if r[3] == s) for s in ("train", "val", "test")}
         (folder / "manifest.json").write_text(json.dumps({
-            "version": 1, "project": 1, "labels": list(labels), "counts": counts,
+            "version": 1, "project": 1, "labels": list(labels), "counts": counts, "task_type": task_type,
             "files": {"data.parquet": {"sha256": hashlib.sha256(blob).hexdigest(), "rows": len(rows), "bytes": len(blob)}},
             "content_hash": hashlib.sha256(blob).hexdigest(), "created_at": "2024-01-01T00:00:00Z",
         }))

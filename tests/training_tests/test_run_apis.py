@@ -145,7 +145,9 @@ def test_it_pages_predictions_by_split_with_bounded_queries(client_for, reviewer
         url = page["next"]
     assert len(seen) == len({p["item_id"] for p in seen}) == version.counts["test"]
     first = seen[0]
-    assert set(first) == {"id", "item_id", "text", "label", "predicted", "confidence", "split", "correct"}
+    assert set(first) == {"id", "item_id", "text", "label", "predicted", "confidence", "split", "correct",
+                          "labels", "predicted_labels", "spans", "predicted_spans"}
+    assert first["spans"] is None and first["labels"] is None  # a classification run
     assert all(p["split"] == "test" for p in seen)
 
 

@@ -59,10 +59,12 @@ def test_it_refuses_a_bad_config_by_field(project, make_version):
     assert set(caught.value.fields) == {"epochs", "layers"}
 
 
-def test_it_refuses_a_project_that_is_not_single_label(db, make_version):
-    version = make_version(make_project(task_type="multilabel"))
-    with pytest.raises(Invalid, match="single-label classification"):
-        run_create(version=version, config={})
+def test_it_queues_multilabel_and_span_projects_too(db, make_version):
+    for task_type, labels in (("multilabel", ["a", "b"]), ("spans", ["PER"])):
+        project = make_project(task_type=task_type, labels=labels)
+        version = make_version(project, [(0, "ada", [labels[0]] if task_type == "multilabel" else
+                                          [{"start": 0, "end": 3, "label": "PER"}], "train")])
+        assert run_create(version=version, config={}).status == JobStatus.QUEUED
 
 
 def test_a_failing_engine_ends_the_run_failed_with_a_readable_message(project, make_version):

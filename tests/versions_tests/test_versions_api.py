@@ -67,12 +67,14 @@ def test_it_rejects_a_bad_build_request(client_for, project, manager, body, fiel
     assert error["code"] == "invalid" and field in error["fields"], error
 
 
-def test_it_refuses_to_version_a_spans_project(client_for, manager):
+def test_it_refuses_to_version_a_spans_project_without_answers(client_for, manager):
+    """Span projects are versioned (issue 8); one without any answer has nothing to version."""
     project = factories.make_project(task_type="spans")
     factories.make_member(project, manager, "manager")
+    factories.make_items(project, ["nobody marked me"])
     response = client_for(manager).post(_url(project), BODY, format="json")
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "unsupported_task_type"
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "empty_version"
 
 
 @pytest.mark.parametrize("persona", ["admin", "manager", "reviewer"])

@@ -37,8 +37,9 @@ def save_artifacts(
     config: RunConfig,
     labels: Sequence[str],
     metrics: dict,
+    extra: dict | None = None,
 ) -> dict[str, str]:
-    """Write the artifacts; returns {kind: file name}."""
+    """Write the artifacts; returns {kind: file name}. ``extra``: task_type and, per task, its tags or thresholds."""
     out_dir.mkdir(parents=True, exist_ok=True)
     state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.state_dict().items()}
     save_file(state, str(out_dir / WEIGHTS), metadata={"format": "pt"})
@@ -48,6 +49,7 @@ def save_artifacts(
         "labels": list(labels),
         "vocab_size": model.tok_emb.num_embeddings,
         "architecture": "TransformerClassifier",
+        **(extra or {}),
     }
     (out_dir / CONFIG).write_text(json.dumps(document, indent=2))
     (out_dir / METRICS).write_text(json.dumps(metrics, indent=2))
@@ -55,14 +57,14 @@ def save_artifacts(
 
 
 def save_pretrained_artifacts(
-    out_dir: Path, *, model, encoder, config: RunConfig, labels: Sequence[str], metrics: dict
+    out_dir: Path, *, model, encoder, config: RunConfig, labels: Sequence[str], metrics: dict, extra: dict | None = None
 ) -> dict[str, str]:
     """A fine-tuned pretrained model: the Hugging Face folder, ``datamoat.json`` and ``metrics.json``."""
     from training.engine.pretrained import save_pretrained
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = save_pretrained(out_dir, model, encoder)
-    document = {**config.to_dict(), "labels": list(labels), "architecture": "pretrained"}
+    document = {**config.to_dict(), "labels": list(labels), "architecture": "pretrained", **(extra or {})}
     (out_dir / PRETRAINED_CONFIG).write_text(json.dumps(document, indent=2))
     (out_dir / METRICS).write_text(json.dumps(metrics, indent=2))
     return {"weights": WEIGHTS, "config": CONFIG, "datamoat": PRETRAINED_CONFIG, "metrics": METRICS,
@@ -75,6 +77,7 @@ class LoadedClassifier:
     encoder: object  # tokenizer.WordPieceEncoder or pretrained.HfEncoder
     labels: list[str]
     config: RunConfig
+    task_type: str = "classification"  # predict_proba serves classification; the others answer by their own shapes
 
     @property
     def tokenizer(self):
@@ -112,14 +115,18 @@ def load_classifier(out_dir: Path) -> LoadedClassifier:
         from training.engine.pretrained import load_trained
 
         document = json.loads((out_dir / PRETRAINED_CONFIG).read_text())
-        model, encoder = load_trained(out_dir)
+        task_type = document.get("task_type", "classification")
+        model, encoder = load_trained(out_dir, task_type)
         return LoadedClassifier(model=model, encoder=encoder, labels=list(document["labels"]),
-                                config=_run_config(document))
+                                config=_run_config(document), task_type=task_type)
     document = json.loads((out_dir / CONFIG).read_text())
     config = _run_config(document)
     labels = list(document["labels"])
-    model = TransformerClassifier(config.model, vocab_size=document["vocab_size"], num_labels=len(labels))
+    task_type = document.get("task_type", "classification")
+    outputs = document["tags"] if task_type == "spans" else labels
+    model = TransformerClassifier(config.model, vocab_size=document["vocab_size"], num_labels=len(outputs),
+                                  token_level=task_type == "spans")
     model.load_state_dict(load_file(str(out_dir / WEIGHTS), device="cpu"))
     model.eval()
     encoder = WordPieceEncoder(load_tokenizer(out_dir / TOKENIZER))
-    return LoadedClassifier(model=model, encoder=encoder, labels=labels, config=config)
+    return LoadedClassifier(model=model, encoder=encoder, labels=labels, config=config, task_type=task_type)

@@ -2,8 +2,10 @@
 
 A snapshot folder holds ``data.parquet`` (item_id int64, text string, label string or null, split
 "train"|"val"|"test", ...) and ``manifest.json`` (written last; its "labels" give the class order).
-A folder without a manifest is an unfinished snapshot and is refused. Rows without a label are
-skipped: the engine trains single-label classification only.
+A folder without a manifest is an unfinished snapshot and is refused. The manifest's "task_type" says what
+is trained: "classification" (absent in older snapshots; the ``label`` column), "multilabel" (the ``labels``
+column: a list, possibly empty) or "spans" (the ``spans`` column: ``[{start, end, label}]`` in code points).
+Rows without an answer (null) are skipped.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import torch
 
 SPLITS = ("train", "val", "test")
 COLUMNS = ["item_id", "text", "label", "split"]
+TASK_COLUMNS = {"classification": "label", "multilabel": "labels", "spans": "spans"}
 
 
 class SnapshotError(ValueError):
@@ -30,7 +33,8 @@ class Split:
     name: str
     item_ids: np.ndarray  # int64 [N]
     texts: list[str]  # N texts
-    targets: np.ndarray  # int64 [N], index into Snapshot.labels
+    targets: np.ndarray  # classification: int64 [N], index into Snapshot.labels; multilabel: float32 [N, C] 0/1
+    spans: list[list[tuple[int, int, str]]] | None = None  # spans tasks: each text's gold spans
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -38,8 +42,9 @@ class Split:
 
 @dataclass
 class Snapshot:
-    labels: list[str]
+    labels: list[str]  # classes, multi-label labels, or entity types
     splits: dict[str, Split]  # every name in SPLITS, possibly empty
+    task_type: str = "classification"
 
 
 def _sha256(path: Path) -> str:
@@ -70,44 +75,64 @@ def load_snapshot(snapshot_dir: Path) -> Snapshot:
     if expected and _sha256(data_path) != expected:
         raise SnapshotError("data.parquet does not match the checksum in manifest.json (the snapshot is corrupt).")
 
+    task_type = manifest.get("task_type") or "classification"
+    if task_type not in TASK_COLUMNS:
+        raise SnapshotError(f"The snapshot's task type {task_type!r} is not one the engine trains.")
+    answer = TASK_COLUMNS[task_type]
+    columns_wanted = ["item_id", "text", "split", answer]
     try:
-        table = pq.read_table(data_path, columns=COLUMNS)
+        table = pq.read_table(data_path, columns=columns_wanted)
     except Exception as exc:  # pyarrow raises several types (ArrowInvalid, KeyError for a missing column)
-        raise SnapshotError(f"data.parquet cannot be read with columns {COLUMNS}: {exc}") from None
+        raise SnapshotError(f"data.parquet cannot be read with columns {columns_wanted}: {exc}") from None
     columns = table.to_pydict()
     index = {label: i for i, label in enumerate(labels)}
-    rows: dict[str, tuple[list[int], list[str], list[int]]] = {name: ([], [], []) for name in SPLITS}
+    rows: dict[str, tuple[list[int], list[str], list]] = {name: ([], [], []) for name in SPLITS}
     unknown: set[str] = set()
-    for item_id, text, label, split in zip(
-        columns["item_id"], columns["text"], columns["label"], columns["split"], strict=True
+    for item_id, text, value, split in zip(
+        columns["item_id"], columns["text"], columns[answer], columns["split"], strict=True
     ):
-        if label is None or split not in rows:
+        if value is None or split not in rows:
             continue
-        if label not in index:
-            unknown.add(label)
+        names = [value] if task_type == "classification" else value if task_type == "multilabel" else [
+            span["label"] for span in value]
+        missing = {name for name in names if name not in index}
+        if missing:
+            unknown |= missing
             continue
-        ids, texts, targets = rows[split]
+        ids, texts, answers = rows[split]
         ids.append(item_id)
         texts.append(text or "")
-        targets.append(index[label])
+        answers.append(value)
     if unknown:
         raise SnapshotError(f"Labels not in the manifest's label list: {sorted(unknown)[:10]}.")
-    splits = {
-        name: Split(name, np.asarray(ids, dtype=np.int64), texts, np.asarray(targets, dtype=np.int64))
-        for name, (ids, texts, targets) in rows.items()
-    }
+    splits = {name: _split(name, ids, texts, answers, task_type, index) for name, (ids, texts, answers) in rows.items()}
     if not len(splits["train"]):
         raise SnapshotError("The version has no labelled items in its train split; nothing to train on.")
-    return Snapshot(labels=list(labels), splits=splits)
+    return Snapshot(labels=list(labels), splits=splits, task_type=task_type)
+
+
+def _split(name: str, ids: list[int], texts: list[str], answers: list, task_type: str, index: dict[str, int]) -> Split:
+    item_ids = np.asarray(ids, dtype=np.int64)
+    if task_type == "classification":
+        return Split(name, item_ids, texts, np.asarray([index[a] for a in answers], dtype=np.int64))
+    if task_type == "multilabel":
+        targets = np.zeros((len(answers), len(index)), dtype=np.float32)  # [N, C]
+        for row, chosen in enumerate(answers):
+            targets[row, [index[label] for label in chosen]] = 1.0
+        return Split(name, item_ids, texts, targets)
+    spans = [[(int(s["start"]), int(s["end"]), s["label"]) for s in answer] for answer in answers]
+    return Split(name, item_ids, texts, np.zeros(len(answers), dtype=np.int64), spans=spans)
 
 
 @dataclass
 class Encoded:
-    """A split as tensors: ``ids`` int64 [N, L] right-padded, ``lengths`` [N], ``targets`` [N]."""
+    """A split as tensors: ``ids`` int64 [N, L] right-padded, ``lengths`` [N], ``targets`` [N] (classification),
+    [N, C] float (multi-label) or [N, L] tag ids (spans, ``token_targets``; IGNORE on specials and padding)."""
 
     ids: torch.Tensor
     lengths: torch.Tensor
     targets: torch.Tensor
+    token_targets: bool = False
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -156,4 +181,7 @@ def batches(
         width = max(int(data.lengths[rows].max()), 1)
         ids = data.ids[rows, :width]  # [B, T]
         mask = torch.arange(width)[None, :] < data.lengths[rows][:, None]  # [B, T] True on real tokens
-        yield rows, ids, mask, data.targets[rows]
+        targets = data.targets[rows]
+        if data.token_targets:  # spans: one tag per token position, cut like the ids
+            targets = targets[:, :width]
+        yield rows, ids, mask, targets

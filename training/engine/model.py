@@ -14,9 +14,10 @@ from training.engine.tokenizer import PAD_ID
 
 
 class TransformerClassifier(nn.Module):
-    def __init__(self, config: ModelConfig, *, vocab_size: int, num_labels: int):
+    def __init__(self, config: ModelConfig, *, vocab_size: int, num_labels: int, token_level: bool = False):
         super().__init__()
         self.config = config
+        self.token_level = token_level  # spans: logits for every position (token classification)
         self.tok_emb = nn.Embedding(vocab_size, config.d_model, padding_idx=PAD_ID)
         self.pos_emb = nn.Embedding(config.max_length, config.d_model)
         self.drop = nn.Dropout(config.dropout)
@@ -49,12 +50,15 @@ class TransformerClassifier(nn.Module):
                     module.weight[module.padding_idx].zero_()
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """``ids`` int64 [B, T], ``mask`` bool [B, T] (True on real tokens) → logits [B, num_labels]."""
+        """``ids`` int64 [B, T], ``mask`` bool [B, T] (True on real tokens) → logits [B, num_labels] ([B, T,
+        num_labels] when ``token_level``)."""
         _, t = ids.shape
         positions = torch.arange(t, device=ids.device)  # [T]
         x = self.drop(self.tok_emb(ids) + self.pos_emb(positions)[None, :, :])  # [B, T, d]
         x = self.encoder(x, src_key_padding_mask=~mask)  # [B, T, d]; True in the padding mask = ignore
         x = self.ln_f(x)  # [B, T, d]
+        if self.token_level:
+            return self.head(x)  # [B, T, num_labels]
         if self.config.pooling == "mean":
             weights = mask.unsqueeze(-1).to(x.dtype)  # [B, T, 1]
             pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)  # [B, d]

@@ -74,20 +74,32 @@ class HfEncoder:
             lengths[row] = len(tokens)
         return ids, lengths
 
+    def offsets(self, texts: Sequence[str], max_length: int) -> list[list[tuple[int, int]]]:
+        """Each token's ``(start, end)`` in code points of its text, as ``encode`` cuts them; (0, 0) on specials."""
+        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=max_length,
+                                 return_offsets_mapping=True, return_special_tokens_mask=True)
+        return [[(a, b) if not special else (0, 0) for (a, b), special in zip(offsets, specials, strict=True)]
+                for offsets, specials in zip(encoded["offset_mapping"], encoded["special_tokens_mask"], strict=True)]
+
     @property
     def vocab_size(self) -> int:
         return len(self.tokenizer)
 
 
-def load_pretrained(folder: Path, labels: Sequence[str]) -> tuple[PretrainedClassifier, HfEncoder]:
-    """The encoder with a new classification head over ``labels`` (seed torch first: the head is random)."""
+def load_pretrained(folder: Path, labels: Sequence[str], task_type: str = "classification"
+                    ) -> tuple[PretrainedClassifier, HfEncoder]:
+    """The encoder with a new head over ``labels`` (seed torch first: the head is random): a sequence classifier,
+    multi-label (sigmoid) for "multilabel", a token classifier (``labels`` = BIO tags) for "spans"."""
     transformers = _transformers()
-    hf_model = transformers.AutoModelForSequenceClassification.from_pretrained(
+    auto = (transformers.AutoModelForTokenClassification if task_type == "spans"
+            else transformers.AutoModelForSequenceClassification)
+    problem = {"classification": "single_label_classification", "multilabel": "multi_label_classification"}
+    hf_model = auto.from_pretrained(
         str(folder),
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
-        problem_type="single_label_classification",
+        **({"problem_type": problem[task_type]} if task_type in problem else {}),
         local_files_only=True,
     )
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
@@ -102,10 +114,12 @@ def save_pretrained(out_dir: Path, model: PretrainedClassifier, encoder: HfEncod
     return sorted(set(os.listdir(out_dir)) - before)
 
 
-def load_trained(folder: Path) -> tuple[PretrainedClassifier, HfEncoder]:
+def load_trained(folder: Path, task_type: str = "classification") -> tuple[PretrainedClassifier, HfEncoder]:
     """A fine-tuned run's model and tokenizer, on the CPU, in eval mode."""
     transformers = _transformers()
-    hf_model = transformers.AutoModelForSequenceClassification.from_pretrained(str(folder), local_files_only=True)
+    auto = (transformers.AutoModelForTokenClassification if task_type == "spans"
+            else transformers.AutoModelForSequenceClassification)
+    hf_model = auto.from_pretrained(str(folder), local_files_only=True)
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     model = PretrainedClassifier(hf_model)
     model.eval()

@@ -145,6 +145,13 @@ class WordPieceEncoder:
         self.tokenizer.enable_truncation(max_length=max_length)
         return encode(self.tokenizer, texts, max_length)
 
+    def offsets(self, texts: Sequence[str], max_length: int) -> list[list[tuple[int, int]]]:
+        """Each token's ``(start, end)`` in code points of its text, as ``encode`` cuts them; (0, 0) on specials."""
+        self.tokenizer.enable_truncation(max_length=max_length)
+        return [[(a, b) if not special else (0, 0) for (a, b), special in zip(e.offsets, e.special_tokens_mask,
+                                                                               strict=True)]
+                for e in self.tokenizer.encode_batch(list(texts))]
+
     @property
     def vocab_size(self) -> int:
         return self.tokenizer.get_vocab_size()

@@ -25,6 +25,7 @@ from training.engine.config import TrainConfig
 from training.engine.data import Encoded, batches
 from training.engine.metrics import ConfusionCounts
 from training.engine.model import TransformerClassifier
+from training.engine.spans import IGNORE
 
 
 def seed_everything(seed: int) -> None:
@@ -71,6 +72,41 @@ def describe_device(device: torch.device) -> str:
         index = device.index if device.index is not None else torch.cuda.current_device()
         return f"cuda:{index} {'bf16' if uses_bf16(device) else 'fp32'}"
     return "cpu fp32"
+
+
+def task_loss(logits: torch.Tensor, targets: torch.Tensor, task_type: str) -> torch.Tensor:
+    """Cross-entropy over classes; per-label binary cross-entropy (multi-label); token cross-entropy that skips
+    special tokens and padding (spans)."""
+    if task_type == "multilabel":
+        return F.binary_cross_entropy_with_logits(logits.float(), targets)  # [B, C] vs [B, C] 0/1
+    if task_type == "spans":
+        flat = targets.reshape(-1)  # [B*T]
+        total = F.cross_entropy(logits.float().reshape(flat.numel(), -1), flat, ignore_index=IGNORE, reduction="sum")
+        return total / (flat != IGNORE).sum().clamp(min=1)
+    return F.cross_entropy(logits.float(), targets)
+
+
+@torch.no_grad()
+def infer(model: torch.nn.Module, data: Encoded, *, device: torch.device, batch_size: int, task_type: str,
+          on_batch: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
+    """Per row: class probabilities [C] (softmax; sigmoid for multi-label) or, for spans, tag probabilities
+    [length, C] over the row's real positions (specials included)."""
+    was_training = model.training
+    model.eval()
+    out: list[np.ndarray | None] = [None] * len(data)
+    done = 0
+    for rows, ids, mask, _ in batches(data, batch_size, sort_by_length=True):
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=uses_bf16(device)):
+            logits = model(to_device(ids, device), to_device(mask, device)).float()
+        probs = (torch.sigmoid(logits) if task_type == "multilabel" else torch.softmax(logits, dim=-1)).cpu().numpy()
+        lengths = data.lengths[rows].tolist()
+        for k, row in enumerate(rows.tolist()):
+            out[row] = probs[k, : lengths[k]] if task_type == "spans" else probs[k]
+        done += len(rows)
+        if on_batch is not None:
+            on_batch(done, len(data))
+    model.train(was_training)
+    return out
 
 
 @dataclass
@@ -130,8 +166,10 @@ class Trainer:
         device: torch.device,
         callbacks: Callbacks | None = None,
         shard: tuple[int, int] | None = None,
+        task_type: str = "classification",
     ):
         self.model = model.to(device)
+        self.task_type = task_type
         self.shard = shard
         self.is_main = shard is None or shard[0] == 0
         self.forward_model = self.model
@@ -185,7 +223,7 @@ class Trainer:
                 ids, mask, targets = (to_device(t, self.device) for t in (ids, mask, targets))
                 with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=uses_bf16(self.device)):
                     logits = model(ids, mask)  # [B, C]
-                loss = F.cross_entropy(logits.float(), targets)
+                loss = task_loss(logits, targets, self.task_type)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.grad_clip > 0:
@@ -223,8 +261,8 @@ class Trainer:
             self._window_sum, self._window_steps = 0.0, 0
 
     def _evaluate_val(self, step: int, epoch: int) -> None:
-        if not len(self.val_data) or not self.is_main:
-            return
+        if not len(self.val_data) or not self.is_main or self.task_type != "classification":
+            return  # multi-label and span runs are evaluated on val once, after training
         result = evaluate(
             self.model, self.val_data, self.labels, device=self.device, batch_size=self.config.batch_size * 4,
             on_batch=lambda done, total: self.callbacks.on_eval_batch("val", done, total),

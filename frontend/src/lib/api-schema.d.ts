@@ -393,6 +393,13 @@ export interface paths {
          *     ``cohen_kappa`` by the distance between label positions. Both are echoed (``krippendorff_level``,
          *     ``cohen_kappa_weights``); an unknown value is a 400 naming the parameter. Fleiss' kappa, percent
          *     agreement and ``per_label`` are nominal whatever the parameters.
+         *
+         *     ``task_type`` says which figures these are. Multilabel: the top-level figures treat each distinct
+         *     label set as one category, ``masi_alpha`` is Krippendorff's alpha over label sets with the MASI
+         *     distance, and ``per_label`` is on the binary decisions (with the pairwise ``cohen_kappa`` per label).
+         *     Spans: the top-level figures are over token-level BIO tags, ``spans`` gives the span-level F1
+         *     (exact and overlap match) pooled and per pair, ``per_label`` its F1 per label. For both, alpha is
+         *     nominal and kappa unweighted whatever was asked (echoed so).
          */
         get: operations["projects_agreement_retrieve"];
         put?: never;
@@ -458,6 +465,23 @@ export interface paths {
          *     (managers and reviewers).
          */
         post: operations["projects_evaluation_set_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every item of the project (excluded ones too) with its current annotations, one JSON object per line: {id, text, raw_text, meta, hidden, excluded_reason, annotations: [{annotator, source, value, lead_time_ms, created_at}]}. Streamed; no version needed. */
+        get: operations["projects_export_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1158,6 +1182,8 @@ export interface components {
             model: string;
             run: number;
         };
+        /** @enum {unknown} */
+        BlankEnum: "";
         /**
          * @description * `review` - review
          *     * `annotations` - annotations
@@ -1476,7 +1502,12 @@ export interface components {
             cause: components["schemas"]["CauseEnum"];
             cause_detail: components["schemas"]["DiffCauseOutput"];
             item_id: number;
-            label: string;
+            /** @description null for multilabel and span versions */
+            label: string | null;
+            /** @description multilabel */
+            labels?: string[];
+            /** @description span versions */
+            spans?: components["schemas"]["DiffSpanOutput"][];
             text: string;
         };
         /** @description At most 1000 items of each kind (curation.diff.DIFF_LIST_LIMIT); the counts are always exact. */
@@ -1484,6 +1515,37 @@ export interface components {
             added: components["schemas"]["DiffItemOutput"][];
             relabeled: components["schemas"]["RelabeledItemOutput"][];
             removed: components["schemas"]["DiffItemOutput"][];
+        };
+        DiffSpanOutput: {
+            end: number;
+            label: string;
+            start: number;
+        };
+        EntityFiguresOutput: {
+            /** Format: double */
+            f1: number | null;
+            /** Format: double */
+            precision: number | null;
+            /** Format: double */
+            recall: number | null;
+        };
+        /** @description Span runs: entity-level figures as seqeval computes them in strict IOB2 mode. */
+        EntityMetricsOutput: {
+            macro: components["schemas"]["EntityFiguresOutput"];
+            micro: components["schemas"]["EntityFiguresOutput"];
+            /** @description entity type → figures */
+            per_type: {
+                [key: string]: components["schemas"]["EntityTypeOutput"];
+            };
+        };
+        EntityTypeOutput: {
+            /** Format: double */
+            f1: number | null;
+            /** Format: double */
+            precision: number | null;
+            /** Format: double */
+            recall: number | null;
+            support: number;
         };
         ErrorDetailOutput: {
             /** @description snake_case and stable, e.g. invalid, not_found, not_built; the same in every language. */
@@ -1562,23 +1624,36 @@ export interface components {
             annotator_field?: string;
             /** Format: uri */
             file: string;
-            /** @description One of csv, tsv, jsonl, json, parquet, txt, labelstudio, doccano. */
+            /** @description One of csv, tsv, jsonl, json, parquet, txt, labelstudio, doccano, conll. */
             format?: string;
             /** @description Columns kept apart from meta: shown to managers (item detail, item list) and kept for exports, never sent to annotators (next) or reviewers' queue. Comma-separated, or the field repeated. */
             hidden_fields?: string[];
             label_field?: string;
+            /** @description Multilabel projects: splits a string label cell into labels ("a|b" with "|"). A cell holding a JSON list (["a", "b"]) is read as a list without it. */
+            label_separator?: string;
             label_source?: string;
             /** @default text */
             text_field?: string;
+            /**
+             * @description Format conll: how a sentence's tokens become its text, " " (the default) or "" (one character per line, as in Chinese). Span offsets are counted in code points of that text.
+             *
+             *     * ` ` - space
+             *     * `` - nothing
+             */
+            tokens_joined_by?: components["schemas"]["TokensJoinedByEnum"] | components["schemas"]["BlankEnum"];
         };
         ImportOptionsOutput: {
             annotator_field: string | null;
             /** @description Columns kept in the items' hidden fields (managers, exports), never shown to annotators. */
             hidden_fields?: string[];
             label_field: string | null;
+            /** @description Only when the import named one (multilabel). */
+            label_separator?: string;
             /** @description Only when the import named one. */
             label_source?: string;
             text_field: string;
+            /** @description Only when the import named one (conll). */
+            tokens_joined_by?: string;
         };
         /** @description The job object of API.md plus the import's own figures. */
         ImportOutput: {
@@ -1829,10 +1904,28 @@ export interface components {
          */
         KrippendorffLevelEnum: "nominal" | "ordinal" | "interval" | "ratio";
         LabelAgreementOutput: {
+            /** @description Multilabel: Cohen's kappa per pair on the binary decision. */
+            cohen_kappa: components["schemas"]["PairKappaOutput"][];
+            /**
+             * Format: double
+             * @description Spans: span F1 between annotators, exact match.
+             */
+            exact_f1: number | null;
             /** Format: double */
             fleiss_kappa: number | null;
             /** Format: double */
             krippendorff_alpha: number | null;
+            /**
+             * Format: double
+             * @description Multilabel: mean of the defined pairwise kappas.
+             */
+            mean_cohen_kappa: number | null;
+            /**
+             * Format: double
+             * @description Spans: span F1, overlapping spans match.
+             */
+            overlap_f1: number | null;
+            /** @description Votes for the label; multilabel: annotations choosing it; spans: its spans. */
             ratings: number;
             /** Format: double */
             share: number | null;
@@ -1868,6 +1961,20 @@ export interface components {
             from: string[];
             /** @description The label they become: one of the project's (it keeps its place) or a new name (it takes the place of the first of them). */
             to: string;
+        };
+        LabelMetricsOutput: {
+            /** Format: double */
+            f1: number | null;
+            /** Format: double */
+            precision: number | null;
+            /** Format: double */
+            recall: number | null;
+            support: number;
+            /**
+             * Format: double
+             * @description The decision threshold picked on val.
+             */
+            threshold: number;
         };
         LabelRenameInput: {
             /**
@@ -2079,7 +2186,15 @@ export interface components {
             id: number;
             item_id: number;
             label: string;
+            /** @description Multi-label runs: the version's labels; else null. */
+            readonly labels: string[] | null;
             predicted: string;
+            /** @description Multi-label runs: the model's; else null. */
+            readonly predicted_labels: string[] | null;
+            /** @description Span runs: the model's; else null. */
+            readonly predicted_spans: components["schemas"]["RunSpanOutput"][] | null;
+            /** @description Span runs: the version's spans; else null. */
+            readonly spans: components["schemas"]["RunSpanOutput"][] | null;
             split: string;
             text: string;
         };
@@ -2094,12 +2209,20 @@ export interface components {
             /** Format: double */
             krippendorff_alpha: number | null;
             krippendorff_level: components["schemas"]["KrippendorffLevelEnum"];
+            /**
+             * Format: double
+             * @description Multilabel: alpha with the MASI distance.
+             */
+            masi_alpha: number | null;
             per_label: {
                 [key: string]: components["schemas"]["LabelAgreementOutput"];
             };
             /** Format: double */
             percent_agreement: number | null;
             ratings: number;
+            /** @description Spans: span-level F1 between annotators. */
+            spans: components["schemas"]["SpanAgreementOutput"] | null;
+            task_type: components["schemas"]["TaskTypeEnum"];
         };
         ProjectDetailApiPatchedUpdate: {
             annotations_per_item?: number;
@@ -2119,6 +2242,8 @@ export interface components {
              * @description Items whose consolidation confidence is under this go to the review queue (low_confidence).
              */
             review_threshold?: number;
+            /** @description Span projects: whether an item's spans may overlap. Existing annotations are not re-checked. */
+            span_overlap?: boolean;
         };
         ProjectInput: {
             /** @default 1 */
@@ -2127,6 +2252,11 @@ export interface components {
             guidelines?: string;
             labels: string[];
             name: string;
+            /**
+             * @description Span projects: whether an item's spans may overlap.
+             * @default false
+             */
+            span_overlap?: boolean;
             task_type: components["schemas"]["TaskTypeEnum"];
         };
         ProjectLoopOutput: {
@@ -2149,6 +2279,7 @@ export interface components {
             review_threshold?: number;
             /** @description The caller's role: admin for site admins. */
             readonly role: string | null;
+            span_overlap?: boolean;
             task_type?: components["schemas"]["TaskTypeEnum"];
         };
         ProjectProgressOutput: {
@@ -2200,6 +2331,11 @@ export interface components {
             /** Format: double */
             percent_agreement?: number | null;
             ratings?: number;
+            /**
+             * Format: double
+             * @description span versions: mean exact-span F1 over annotator pairs
+             */
+            span_f1?: number | null;
         };
         QualityAnnotationsOutput: {
             /** @description votes per item → items */
@@ -2239,6 +2375,8 @@ export interface components {
              */
             mean: number | null;
             method: string;
+            /** @description multilabel and span versions: the method applied (majority per label or exact span) */
+            method_used?: string;
             /** @description Items whose label a reviewer set. */
             reviewed: number;
         };
@@ -2267,21 +2405,35 @@ export interface components {
         };
         QualityLabelsOutput: {
             by_split: components["schemas"]["LabelsBySplitOutput"];
-            /** @description label → items, project order */
+            /** @description label → items (spans: → spans), project order */
             distribution: {
                 [key: string]: number;
             };
+            /** @description multilabel: items whose set is empty ("none of these"); spans: items without a span */
+            empty_items?: number;
             /**
              * Format: double
              * @description max/min class count; null with a missing label
              */
             imbalance_ratio: number | null;
+            /**
+             * Format: double
+             * @description multilabel only
+             */
+            mean_labels_per_item?: number | null;
             missing_labels: string[];
             note?: string;
             /** @description label → share of items */
             shares: {
                 [key: string]: number | null;
             };
+            /**
+             * @description multilabel and span versions: what the counts count (absent = items)
+             *
+             *     * `items` - items
+             *     * `spans` - spans
+             */
+            unit?: components["schemas"]["UnitEnum"];
         };
         QualityNoiseOutput: {
             /** Format: double */
@@ -2335,6 +2487,15 @@ export interface components {
             items?: components["schemas"]["QualityItemsOutput"];
             label_noise?: components["schemas"]["QualityNoiseOutput"];
             labels?: components["schemas"]["QualityLabelsOutput"];
+            spans?: components["schemas"]["QualitySpansOutput"];
+            /**
+             * @description absent = classification
+             *
+             *     * `classification` - Classification
+             *     * `multilabel` - Multilabel
+             *     * `spans` - Spans
+             */
+            task_type?: components["schemas"]["TaskTypeEnum"];
             /** @description build phase → seconds */
             timings_s?: {
                 [key: string]: number;
@@ -2351,11 +2512,30 @@ export interface components {
             items?: components["schemas"]["QualityItemsOutput"];
             label_noise?: components["schemas"]["QualityNoiseSummaryOutput"];
             labels?: components["schemas"]["QualityLabelsOutput"];
+            spans?: components["schemas"]["QualitySpansOutput"];
+            /**
+             * @description absent = classification
+             *
+             *     * `classification` - Classification
+             *     * `multilabel` - Multilabel
+             *     * `spans` - Spans
+             */
+            task_type?: components["schemas"]["TaskTypeEnum"];
             /** @description build phase → seconds */
             timings_s?: {
                 [key: string]: number;
             };
             unlabeled_items?: number;
+        };
+        /** @description Span versions: span counts and lengths (code points). */
+        QualitySpansOutput: {
+            by_label: {
+                [key: string]: components["schemas"]["SpanLabelOutput"];
+            };
+            items_with_spans: number;
+            length: components["schemas"]["SpanLengthsOutput"];
+            per_item: components["schemas"]["SpanCountsOutput"];
+            total: number;
         };
         QueueItem: {
             id: number;
@@ -2398,8 +2578,12 @@ export interface components {
             cause: components["schemas"]["CauseEnum"];
             cause_detail: components["schemas"]["DiffCauseOutput"];
             item_id: number;
-            new_label: string;
-            old_label: string;
+            new_label: string | null;
+            new_labels?: string[] | null;
+            new_spans?: components["schemas"]["DiffSpanOutput"][] | null;
+            old_label: string | null;
+            old_labels?: string[] | null;
+            old_spans?: components["schemas"]["DiffSpanOutput"][] | null;
             text: string;
         };
         ReviewAnnotation: {
@@ -2599,22 +2783,35 @@ export interface components {
             accuracy?: number | null;
             confusion_matrix?: number[][];
             count?: number;
+            entity?: components["schemas"]["EntityMetricsOutput"];
             /** @description The ruler the test metrics were measured on; null without one. */
             evaluated_on?: components["schemas"]["EvaluatedOnOutput"] | null;
+            /** Format: double */
+            hamming_loss?: number | null;
             labels?: string[];
             /** Format: double */
             macro_f1?: number | null;
+            /** Format: double */
+            micro_f1?: number | null;
             /** @description Trainable parameters. */
             parameters?: number;
             per_class?: {
                 [key: string]: components["schemas"]["ClassMetricsOutput"];
+            };
+            /** @description label → figures */
+            per_label?: {
+                [key: string]: components["schemas"]["LabelMetricsOutput"];
             };
             /**
              * Format: double
              * @description Training and evaluation time.
              */
             seconds?: number;
+            /** Format: double */
+            subset_accuracy?: number | null;
             test?: components["schemas"]["SplitMetricsOutput"];
+            /** Format: double */
+            token_accuracy?: number | null;
             val?: components["schemas"]["SplitMetricsOutput"];
             /** @description The tokenizer's vocabulary size. */
             vocab_size?: number;
@@ -2658,6 +2855,13 @@ export interface components {
                 [key: string]: number;
             };
         };
+        RunSpanOutput: {
+            /** @description Offset just past its last character. */
+            end: number;
+            label: string;
+            /** @description Unicode code point offset of the span's first character. */
+            start: number;
+        };
         /** @description A run in lists: job fields, version with its quality headline, config, headline metrics. */
         RunSummaryOutput: {
             config: components["schemas"]["RunConfigOutput"];
@@ -2695,12 +2899,54 @@ export interface components {
             evaluation_set: number;
             revision: number;
         };
+        SpanAgreementOutput: {
+            /** Format: double */
+            exact_f1: number | null;
+            /** Format: double */
+            overlap_f1: number | null;
+            pairs: components["schemas"]["SpanPairOutput"][];
+            spans: number;
+            tokens_compared: number;
+        };
+        SpanCountsOutput: {
+            max: number | null;
+            /** Format: double */
+            mean: number | null;
+            min: number | null;
+        };
+        SpanLabelOutput: {
+            count: number;
+            /** Format: double */
+            mean_length: number | null;
+        };
+        SpanLengthsOutput: {
+            /** @description length bucket → spans */
+            histogram: {
+                [key: string]: number;
+            };
+            max: number | null;
+            /** Format: double */
+            mean: number | null;
+            min: number | null;
+        };
         SpanOutput: {
             /** @description Character offset, exclusive. */
             end: number;
             label: string;
             /** @description Character offset in the item's text. */
             start: number;
+        };
+        SpanPairOutput: {
+            a: string;
+            b: string;
+            /** Format: double */
+            exact_f1: number | null;
+            /** @description Items both annotated. */
+            n: number;
+            /** Format: double */
+            overlap_f1: number | null;
+            /** @description |A| + |B| over the shared items. */
+            spans: number;
         };
         /**
          * @description * `train` - train
@@ -2709,22 +2955,38 @@ export interface components {
          * @enum {string}
          */
         SplitEnum: "train" | "val" | "test";
-        /** @description One split's evaluation (``training.engine.metrics.ConfusionCounts.compute``). */
+        /**
+         * @description One split's evaluation: classification (``training.engine.metrics.ConfusionCounts.compute``), multi-label
+         *     (``multilabel.report``) or spans (``spans.entity_report``).
+         */
         SplitMetricsOutput: {
             /** Format: double */
-            accuracy: number | null;
+            accuracy?: number | null;
             /** @description [true label][predicted label] */
-            confusion_matrix: number[][];
+            confusion_matrix?: number[][];
             /** @description Examples evaluated. */
             count?: number;
-            /** @description The matrix's label order. */
-            labels: string[];
+            entity?: components["schemas"]["EntityMetricsOutput"];
             /** Format: double */
-            macro_f1: number | null;
+            hamming_loss?: number | null;
+            /** @description The label order. */
+            labels?: string[];
+            /** Format: double */
+            macro_f1?: number | null;
+            /** Format: double */
+            micro_f1?: number | null;
             /** @description label → figures */
-            per_class: {
+            per_class?: {
                 [key: string]: components["schemas"]["ClassMetricsOutput"];
             };
+            /** @description label → figures */
+            per_label?: {
+                [key: string]: components["schemas"]["LabelMetricsOutput"];
+            };
+            /** Format: double */
+            subset_accuracy?: number | null;
+            /** Format: double */
+            token_accuracy?: number | null;
         };
         SplitSharesOutput: {
             /** Format: double */
@@ -2785,6 +3047,12 @@ export interface components {
             /** @description The key's first 8 characters, to tell tokens apart. */
             prefix: string;
         };
+        /**
+         * @description * ` ` - space
+         *     * `` - nothing
+         * @enum {string}
+         */
+        TokensJoinedByEnum: " ";
         TrainOptionsOutput: {
             batch_size: number;
             device: string;
@@ -2803,6 +3071,12 @@ export interface components {
             /** Format: double */
             weight_decay: number;
         };
+        /**
+         * @description * `items` - items
+         *     * `spans` - spans
+         * @enum {string}
+         */
+        UnitEnum: "items" | "spans";
         UserDetailApiPatchedInput: {
             /** @description False deactivates and revokes their tokens. */
             is_active?: boolean;
@@ -4785,6 +5059,66 @@ export interface operations {
             };
             /** @description An unsupported format or media type. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    projects_export_retrieve: {
+        parameters: {
+            query?: {
+                /** @description jsonl (default) */
+                format?: "jsonl";
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Invalid input: `error.fields` names each bad field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Not signed in, or a bad token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Signed in without the role this needs (or, under session auth, without the CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            /** @description Missing, or not yours. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7229,12 +7563,14 @@ export interface operations {
     versions_export_retrieve: {
         parameters: {
             query?: {
-                /** @description jsonl (default), csv or parquet */
-                format?: "csv" | "jsonl" | "parquet";
+                /** @description jsonl (default), csv, parquet: id, text, the answer (label; labels for multilabel; spans [{start, end, label}] for span projects, JSON text in csv), split, confidence. conll (span projects only): BIO, one 'token tag' line per token, a blank line after each item. hf: Parquet with Hugging Face datasets features (ClassLabel, Sequence; spans as tokens + ner_tags). labelstudio: Label Studio's task import JSON. doccano: doccano's JSONL import */
+                format?: "conll" | "csv" | "doccano" | "hf" | "jsonl" | "labelstudio" | "parquet";
                 /** @description csv only: escape (default) prefixes ' to cells starting with = + - @, tab or carriage return, so spreadsheets do not run them; keep writes them verbatim (for machines) */
                 formulas?: "escape" | "keep";
                 /** @description all (default), train, val, test */
                 split?: "all" | "test" | "train" | "val";
+                /** @description conll and hf of span projects: whitespace (default) or char (every non-space character a token, for Chinese) */
+                tokenizer?: "char" | "whitespace";
             };
             header?: never;
             path: {

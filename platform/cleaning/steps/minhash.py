@@ -16,7 +16,6 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
-from datasketch import MinHash
 
 _U32 = np.uint32
 _U64 = np.uint64
@@ -26,6 +25,8 @@ _BASE = np.uint64(0x100000001B3)  # polynomial base for the rolling n-gram hash 
 
 def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's own affine32 permutation parameters (a odd, b) for ``num_perm`` and ``seed``."""
+    from datasketch import MinHash  # here, not at import: datasketch pulls scipy (about 60 MB) into every process
+
     a, b = MinHash(num_perm=num_perm, seed=seed).permutations
     return a.astype(_U32), b.astype(_U32)
 

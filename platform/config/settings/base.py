@@ -152,6 +152,7 @@ SPECTACULAR_SETTINGS = {
         "VerdictEnum": "annotation.models.Review.Verdict",
         "ItemBulkActionEnum": "annotation.item_services.BulkAction",
         "CleaningChangeActionEnum": ["excluded", "rewritten"],
+        "TaskTypeEnum": "projects.models.TaskType",
     },
 }
 API_PAGE_SIZE = 100
@@ -373,3 +374,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # build) is replaced by a fresh one after its task, so memory at rest comes back down (`serve`,
 # docker-compose: celery's --max-memory-per-child). 0: never replaced.
 DATAMOAT_WORKER_MAX_MEMORY_MB = env_int("DATAMOAT_WORKER_MAX_MEMORY_MB", 400, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Rows per import transaction on SQLite: its one write lock is held for a chunk, and an annotator's
+    # submit waits for it (PostgreSQL keeps DATAMOAT_IMPORT_CHUNK_ROWS, default 5000: its writers do not
+    # wait on each other's inserts).
+    IMPORT_CHUNK_ROWS = env_int("DATAMOAT_SQLITE_IMPORT_CHUNK_ROWS", 2000, minimum=1)
+    # A web thread keeps its SQLite connection between requests, as on PostgreSQL: opening one and running
+    # its PRAGMAs on every request cost each next and submit a connect (issue 13). Outside a transaction
+    # a kept connection holds no lock (WAL). 0: a connection per request.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATAMOAT_SQLITE_CONN_MAX_AGE", 60, minimum=0)

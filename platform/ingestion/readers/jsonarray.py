@@ -131,8 +131,58 @@ def _choices(annotation: dict):
     return None
 
 
+def _code_points(text: str, utf16_offset: int) -> int | None:
+    """The code-point offset of a UTF-16 offset into ``text`` (older Label Studio versions counted in
+    JavaScript's UTF-16 units), or None when it falls inside a surrogate pair or past the end."""
+    units = 0
+    for index, char in enumerate(text):
+        if units == utf16_offset:
+            return index
+        if units > utf16_offset:
+            return None
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(text) if units == utf16_offset else None
+
+
+def _region(value: dict, text) -> tuple[int, int] | str:
+    """A ``labels`` region's (start, end) in code points of ``text``, or the problem. Label Studio 1.x
+    counts code points; older versions counted UTF-16 units, which differ after an emoji: when the
+    region's own ``text`` does not match the offsets as code points but matches them as UTF-16 units,
+    they are converted."""
+    start, end = value.get("start"), value.get("end")
+    if type(start) is not int or type(end) is not int:
+        return f"A labels region has offsets {start!r}, {end!r}, not whole numbers (a region of a rich text, not a Text?)."
+    shown = value.get("text")
+    if isinstance(text, str) and isinstance(shown, str) and text[start:end] != shown:
+        converted = _code_points(text, start), _code_points(text, end)
+        if None not in converted and text[converted[0] : converted[1]] == shown:
+            return converted[0], converted[1]
+        return f"A labels region [{start}, {end}) says it covers {shown!r}, which is not what the text holds there."
+    return start, end
+
+
+def _spans(annotation: dict, text) -> dict | str:
+    """``{"spans": [...]}`` of an annotation's ``labels`` results (one span per label of a region), or
+    the problem. An annotation without such results is the answer "no entity"."""
+    spans = []
+    for result in annotation.get("result") or []:
+        if not isinstance(result, dict) or not isinstance(result.get("value"), dict):
+            continue
+        value = result["value"]
+        if result.get("type") != "labels" and not ("labels" in value and "start" in value):
+            continue
+        region = _region(value, text)
+        if isinstance(region, str):
+            return region
+        names = value.get("labels")
+        if not isinstance(names, list) or not names:
+            return "A labels region has no labels."
+        spans.extend({"start": region[0], "end": region[1], "label": name} for name in names)
+    return {"spans": spans}
+
+
 def read_labelstudio(
-    path: str | os.PathLike, *, text_field: str = "text", limits: Limits = DEFAULT_LIMITS
+    path: str | os.PathLike, *, text_field: str = "text", limits: Limits = DEFAULT_LIMITS, spans: bool = False
 ) -> Iterator[Record | RowError]:
     """Label Studio's JSON export: ``[{"id", "data": {"text": ...}, "annotations": [{"completed_by",
     "result": [{"value": {"choices": [...]}}]}]}]``.
@@ -142,6 +192,12 @@ def read_labelstudio(
     without annotations gives one record without them. Import with ``label_field="label"`` (first
     annotation wins) or ``annotator_field="annotator"`` (every annotation, as crowd labels). Cancelled
     annotations are left out.
+
+    ``spans=True`` (span projects): ``label`` is ``{"spans": [{start, end, label}]}`` from the
+    annotation's results of type ``labels`` (``"value": {"start", "end", "text", "labels": [...]}``,
+    https://labelstud.io/guide/export.html), offsets in code points of the task's text (see
+    ``_region``); an annotation with none is the answer "no entity". A region that does not fit the
+    text skips that annotation's record as a row error.
     """
     for index, task in _elements(path, "Label Studio", limits):
         if type(task) is not dict or not isinstance(task.get("data"), dict):
@@ -155,4 +211,11 @@ def read_labelstudio(
             yield index, base
             continue
         for annotation in annotations:
-            yield index, {**base, "label": _choices(annotation), "annotator": _annotator(annotation.get("completed_by"))}
+            if spans:
+                label = _spans(annotation, base.get(text_field))
+                if isinstance(label, str):
+                    yield RowError(index, label)
+                    continue
+            else:
+                label = _choices(annotation)
+            yield index, {**base, "label": label, "annotator": _annotator(annotation.get("completed_by"))}

@@ -76,16 +76,23 @@ def read_jsonl(
 def read_doccano(
     path: str | os.PathLike, *, text_field: str = "text", limits: Limits = DEFAULT_LIMITS
 ) -> Iterator[Record | RowError]:
-    """doccano's text-classification export: ``{"text": ..., "label": ["positive"], ...}`` per line.
+    """doccano's JSONL export, one object per line: text classification ``{"text": ..., "label":
+    ["positive"]}``; sequence labeling ``{"text": ..., "label": [[0, 2, "ORG"], [11, 17, "MISC"]]}``
+    (https://doccano.github.io/doccano/tutorial/, "Import Dataset"), or, from relation projects,
+    ``"entities": [{"start_offset", "end_offset", "label"}]``.
 
-    Older exports call the list ``labels``; it is renamed to ``label``. Pass ``label_field="label"``
-    to import the labels (a one-element list is a single label; span lists are rejected per row by
-    the service)."""
+    Older exports call the list ``labels`` and relation exports ``entities``; either is renamed to
+    ``label``. Pass ``label_field="label"`` to import the labels (a one-element list is a single label;
+    in a span project the spans are checked against the text: ``readers.spans``). An empty list is no
+    label: doccano exports unlabelled examples so."""
     for entry in read_jsonl(path, text_field=text_field, limits=limits):
         if type(entry) is not RowError:
             record = entry[1]
-            if "label" not in record and "labels" in record:
-                record["label"] = record.pop("labels")
+            if "label" not in record:
+                if "labels" in record:
+                    record["label"] = record.pop("labels")
+                elif "entities" in record:
+                    record["label"] = record.pop("entities")
         yield entry
 
 

