@@ -11,6 +11,7 @@ from ingestion.services import import_create, import_execute
 from tests import factories
 from tests.ingestion_tests.test_span_readers import wnut_path
 from training import services as training_services
+from training.models import Prediction
 
 from .axe import serious_violations
 from .conftest import login, shot
@@ -49,7 +50,11 @@ def test_a_span_run_page_shows_entity_figures_and_spans(new_page, tmp_path, scre
     examples = page.get_by_test_id("span-examples")
     expect(examples).to_be_visible()
     expect(examples.locator("tbody tr").first).to_be_visible()
-    assert examples.locator("mark").count() > 0  # the version's spans at least
+    # The page shows the first six test predictions (the list's order, by id), each span of both sides as a mark.
+    shown = list(Prediction.objects.filter(run=run, split="test").order_by("id")[:6])
+    expected = sum(len(p.value["spans"]) + len(p.predicted_value["spans"]) for p in shown)
+    expect(examples.locator("tbody tr")).to_have_count(len(shown))
+    expect(examples.locator("mark")).to_have_count(expected)
     expect(page.get_by_test_id("download-model")).to_be_visible()
     expect(page.get_by_test_id("try-texts")).to_have_count(0)  # predict serves classification runs only
     shot(page, screenshots, "span-run")
