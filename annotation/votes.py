@@ -17,22 +17,28 @@ CHUNK = 20_000
 Vote = tuple[int, str, str]
 
 
-def vote_stream(*, project_id: int, included_only: bool, ordered: bool) -> Iterator[tuple[int, str, str, int | None]]:
-    """``(item_id, author_key, label, lead_time_ms)`` for every current annotation of the project (each
-    person's latest revision: ``Annotation.objects``; label "" for multilabel and span annotations). ``included_only`` leaves out items cleaning excluded; ``ordered``
-    yields in annotation id order (a version build's order), else in whatever order is cheapest."""
+def _annotation_rows(*, project_id: int, included_only: bool, ordered: bool, field: str) -> Iterator[tuple]:
+    """``(item_id, author_key, <field>, lead_time_ms)`` for every current annotation of the project (each person's
+    latest revision: ``Annotation.objects``). ``included_only`` leaves out items cleaning excluded; ``ordered`` yields
+    in annotation id order (a version build's order), else in whatever order is cheapest."""
     rows = Annotation.objects.filter(project_id=project_id)
     if included_only:
         rows = rows.filter(item__excluded_reason="")
     rows = rows.order_by("id") if ordered else rows.order_by()
     keys: dict[tuple[int | None, str], str] = {}
-    for item_id, annotator_id, source, label, lead_time in rows.values_list(
-        "item_id", "annotator_id", "source", "label", "lead_time_ms"
+    for item_id, annotator_id, source, answer, lead_time in rows.values_list(
+        "item_id", "annotator_id", "source", field, "lead_time_ms"
     ).iterator(chunk_size=CHUNK):
         key = keys.get((annotator_id, source))
         if key is None:
             key = keys[annotator_id, source] = author_key(annotator_id, source)
-        yield item_id, key, label, lead_time
+        yield item_id, key, answer, lead_time
+
+
+def vote_stream(*, project_id: int, included_only: bool, ordered: bool) -> Iterator[tuple[int, str, str, int | None]]:
+    """``(item_id, author_key, label, lead_time_ms)`` (``_annotation_rows``; label "" for multilabel and span
+    annotations)."""
+    return _annotation_rows(project_id=project_id, included_only=included_only, ordered=ordered, field="label")
 
 
 def labelled_votes(*, project_id: int, labels: Iterable[str]) -> tuple[list[Vote], int]:
@@ -54,20 +60,9 @@ def labelled_votes(*, project_id: int, labels: Iterable[str]) -> tuple[list[Vote
 def value_stream(
     *, project_id: int, included_only: bool, ordered: bool
 ) -> Iterator[tuple[int, str, dict, int | None]]:
-    """``(item_id, author_key, value, lead_time_ms)`` for every current annotation of the project
-    (``vote_stream``'s rows with the whole value: multilabel and span annotations have no single label)."""
-    rows = Annotation.objects.filter(project_id=project_id)
-    if included_only:
-        rows = rows.filter(item__excluded_reason="")
-    rows = rows.order_by("id") if ordered else rows.order_by()
-    keys: dict[tuple[int | None, str], str] = {}
-    for item_id, annotator_id, source, value, lead_time in rows.values_list(
-        "item_id", "annotator_id", "source", "value", "lead_time_ms"
-    ).iterator(chunk_size=CHUNK):
-        key = keys.get((annotator_id, source))
-        if key is None:
-            key = keys[annotator_id, source] = author_key(annotator_id, source)
-        yield item_id, key, value, lead_time
+    """``(item_id, author_key, value, lead_time_ms)``: ``vote_stream``'s rows with the whole value (multilabel and
+    span annotations have no single label)."""
+    return _annotation_rows(project_id=project_id, included_only=included_only, ordered=ordered, field="value")
 
 
 def value_content(task_type: str, value) -> tuple | None:
