@@ -253,8 +253,40 @@ def quick_gil_handover(interval: float = 0.0005) -> Iterator[None]:
         sys.setswitchinterval(previous)
 
 
+class Prefetched:
+    """The consumer's side of ``prefetch``: an iterator, and ``ready()``, whether its next item (or the
+    producer's exception) is already there, so taking it would not wait."""
+
+    _NOTHING = object()
+
+    def __init__(self, slots: queue.Queue):
+        self.slots = slots
+        self.peeked = self._NOTHING
+
+    def __iter__(self) -> Prefetched:
+        return self
+
+    def __next__(self):
+        entry, self.peeked = (self.peeked if self.peeked is not self._NOTHING else self.slots.get()), self._NOTHING
+        item, exc = entry
+        if exc is not None:
+            raise exc
+        if item is _DONE:
+            self.peeked = entry  # stays exhausted
+            raise StopIteration
+        return item
+
+    def ready(self) -> bool:
+        if self.peeked is self._NOTHING:
+            try:
+                self.peeked = self.slots.get_nowait()
+            except queue.Empty:
+                return False
+        return self.peeked[0] is not _DONE or self.peeked[1] is not None
+
+
 @contextmanager
-def prefetch(items: Iterable, depth: int = 2) -> Iterator[Iterator]:
+def prefetch(items: Iterable, depth: int = 2) -> Iterator[Prefetched]:
     """Produce ``items`` in a daemon thread, at most ``depth`` ahead of the consumer. An exception in
     the producer is raised in the consumer, in order; leaving the block early stops the producer.
     The producer must not touch the database (Django connections belong to their thread)."""
@@ -280,19 +312,10 @@ def prefetch(items: Iterable, depth: int = 2) -> Iterator[Iterator]:
             return
         put((_DONE, None))
 
-    def consume() -> Iterator:
-        while True:
-            item, exc = slots.get()
-            if exc is not None:
-                raise exc
-            if item is _DONE:
-                return
-            yield item
-
     thread = threading.Thread(target=produce, name="import-reader", daemon=True)
     thread.start()
     try:
-        yield consume()
+        yield Prefetched(slots)
     finally:
         stop.set()
         thread.join()

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -100,8 +102,9 @@ def _sqlite_sql() -> tuple[str, str, str]:
         "excluded_reason, import_job_id, created_at) "
         "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, '', ?7, ?8) ON CONFLICT (project_id, content_hash) DO NOTHING"
     )
-    return (insert, f"SELECT coalesce(max(id), 0) FROM {table}",
-            f"SELECT content_hash, id FROM {table} WHERE id > %s AND project_id = %s")
+    # Only the rowid range: "AND project_id = ..." let the planner walk the project's index instead,
+    # every item of the project per chunk (23% of an import's time at 500-row chunks).
+    return (insert, f"SELECT coalesce(max(id), 0) FROM {table}", f"SELECT content_hash, id FROM {table} WHERE id > %s")
 
 
 def _insert_sqlite(*, project_id: int, job_id: int, rows: list[tuple[Any, ...]]) -> dict[str, int]:
@@ -112,7 +115,13 @@ def _insert_sqlite(*, project_id: int, job_id: int, rows: list[tuple[Any, ...]])
         cursor.execute(largest)
         (before,) = cursor.fetchone()
         cursor.executemany(insert, [row + constant for row in rows])
-        cursor.execute(inserted, [before, project_id])
+        if cursor.rowcount == len(rows):
+            # No row met an existing text: AUTOINCREMENT gave them consecutive ids, in order, ending at
+            # the largest (the transaction holds the write lock: nobody else inserted meanwhile).
+            cursor.execute(largest)
+            (after,) = cursor.fetchone()
+            return {row[3]: item_id for row, item_id in zip(rows, range(after - len(rows) + 1, after + 1), strict=True)}
+        cursor.execute(inserted, [before])
         return dict(cursor.fetchall())
 
 
@@ -180,18 +189,75 @@ def _without_nul(value):
 
 
 SQLITE_IMPORT_CACHE_KB = 64 * 1024
+# The import checkpoints the WAL itself once it passes this size, after a chunk's commit, outside the
+# write lock; everyone else's connections checkpoint only past SQLITE_WAL_AUTOCHECKPOINT_PAGES (settings).
+SQLITE_IMPORT_CHECKPOINT_BYTES = 16 * 1024 * 1024
+# An import's transaction on SQLite takes chunk after chunk (of DATAMOAT_SQLITE_IMPORT_CHUNK_ROWS) up to
+# this many rows while nobody else waits to write: few commits when alone (each rewrites the random-keyed
+# unique index's pages), a free lock within one chunk's insert when an annotator submits. Measured on
+# 100k rows, SQLite alone: one transaction per 500 rows 22.9k rows/s, per 2,000 39.5k, per 8,000 47.3k.
+SQLITE_IMPORT_TRANSACTION_ROWS = 8000
 
 
-def sqlite_import_tuning() -> None:
-    """Give this connection (SQLite only) a page cache of SQLITE_IMPORT_CACHE_KB for an import.
+class SqliteBulkWrites:
+    """An import's connection on SQLite for the length of the import (``with bulk_writes() as bulk``;
+    on other databases it does nothing):
 
-    SQLite's default cache is 2 MB; the unique (project, content_hash) index of 100k items is several
-    times that, and its keys (hashes) arrive in random order, so most inserts read and write index
-    pages back and forth through the OS. The setting lives and dies with the worker's connection."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KB}")
-            cursor.execute("PRAGMA wal_autocheckpoint = 10000")
+    - a page cache of SQLITE_IMPORT_CACHE_KB: SQLite's default is 2 MB, while the unique (project,
+      content_hash) index of 100k items is several times that and its keys (hashes) arrive in random
+      order, so most inserts would read and write index pages back and forth through the OS;
+    - the bulk side of the write gate (``common.sqlite_gate``): before each chunk, waiting writers go first;
+    - the WAL checkpointed by the import itself (``after_chunk``), between chunks and outside the write lock:
+      with SQLite's default (a checkpoint by whichever commit finds the WAL past 1,000 pages), an
+      annotator's submit after an import chunk paid for copying the chunk's pages into the database.
+    """
+
+    def __init__(self):
+        self.active = connection.vendor == "sqlite"
+        # Chunks the reader may prepare ahead: on SQLite a transaction takes the ready ones.
+        self.prefetch_depth = SQLITE_IMPORT_TRANSACTION_ROWS // settings.IMPORT_CHUNK_ROWS + 1 if self.active else 2
+
+    def __enter__(self) -> SqliteBulkWrites:
+        if self.active:
+            connection.ensure_connection()
+            self.wal = f"{connection.settings_dict['NAME']}-wal"
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KB}")
+                cursor.execute("PRAGMA wal_autocheckpoint = 0")
+            connection.bulk_writer = True
+        return self
+
+    def join_next(self, prepared, rows: int) -> bool:
+        """Whether the import's transaction in progress, holding ``rows`` rows so far, should take the
+        next prepared chunk too (SQLite only): it is ready (the write lock is never held waiting for
+        the reader), the transaction is under SQLITE_IMPORT_TRANSACTION_ROWS, and no other writer waits."""
+        return (self.active and rows + settings.IMPORT_CHUNK_ROWS <= SQLITE_IMPORT_TRANSACTION_ROWS
+                and prepared.ready() and not connection.writers_waiting())
+
+    def after_chunk(self) -> None:
+        """Checkpoint (PASSIVE: never waits for readers or writers) once the WAL has grown past
+        SQLITE_IMPORT_CHECKPOINT_BYTES. Call between chunks, outside any transaction."""
+        if not self.active:
+            return
+        try:
+            size = os.path.getsize(self.wal)
+        except OSError:
+            return
+        if size > SQLITE_IMPORT_CHECKPOINT_BYTES:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def __exit__(self, *exc) -> None:
+        if not self.active:
+            return
+        connection.bulk_writer = False
+        if connection.connection is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA cache_size = -2000")
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {settings.SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
+
+
+bulk_writes = SqliteBulkWrites
 
 
 def relax_durability() -> None:

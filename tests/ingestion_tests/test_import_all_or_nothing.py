@@ -105,7 +105,8 @@ def _overtake_at(text: str) -> None:
 
 @pytest.mark.django_db
 @override_settings(IMPORT_CHUNK_ROWS=2)
-def test_a_chunk_of_an_attempt_that_no_longer_owns_the_job_is_rolled_back(project, write):
+def test_a_chunk_of_an_attempt_that_no_longer_owns_the_job_is_rolled_back(project, write, monkeypatch):
+    monkeypatch.setattr("ingestion.inserts.SQLITE_IMPORT_TRANSACTION_ROWS", 2)  # one chunk per transaction
     job = import_create(project=project, file=write("a.csv", CSV), label_field="label", dispatch=False)
     _overtake_at("c")  # the second chunk
     import_execute(job_id=job.id)

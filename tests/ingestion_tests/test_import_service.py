@@ -255,3 +255,29 @@ def test_a_repeated_text_with_another_label_becomes_an_annotation_not_a_silent_d
     votes = sorted(Annotation.objects.filter(item__text="good film").values_list("source", "label"))
     assert votes == [("gold", "positive"), ("gold#2", "negative")]
     assert Item.objects.get(text="good film").annotation_count == 2
+
+
+def test_ready_says_whether_the_next_item_would_not_wait():
+    import threading
+    import time
+
+    from ingestion.chunks import prefetch
+
+    release = threading.Event()
+
+    def produce():
+        yield 1
+        release.wait(5)
+        yield 2
+
+    with prefetch(produce()) as items:
+        deadline = time.monotonic() + 5
+        while not items.ready() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert next(items) == 1
+        assert not items.ready()  # 2 is not produced yet
+        release.set()
+        assert next(items) == 2
+        time.sleep(0.05)
+        assert not items.ready()  # the end is no item
+        assert list(items) == []

@@ -83,16 +83,25 @@ try:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 except Exception as exc:  # dj_database_url raises several types for a malformed URL
     raise EnvError(f"DATABASE_URL is not a valid database URL: {exc}") from None
+# A commit that finds SQLite's WAL past this many pages (4 KB) copies it into the database first
+# (SQLite's default: 1,000). Imports checkpoint on their own, between chunks (ingestion.inserts): this
+# stays above what they leave, so an annotator's submit does not pay for an import's pages.
+SQLITE_WAL_AUTOCHECKPOINT_PAGES = 8000
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend with a write gate that hands SQLite's one write lock between an import
+    # and everyone else in turns (common/sqlite_gate.py).
+    DATABASES["default"]["ENGINE"] = "common.sqlite_backend"
     # SQLite serialises writers; a generous timeout lets the worker and the web server share it.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
         # WAL lets the web server read while the worker writes an import.
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES};",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+IS_SQLITE = DATABASES["default"]["ENGINE"] == "common.sqlite_backend"
 
 # --- files ----------------------------------------------------------------------------------
 MEDIA_ROOT = Path(env_str("DATAMOAT_MEDIA_ROOT", str(DATA_DIR / "media")))
@@ -374,11 +383,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # build) is replaced by a fresh one after its task, so memory at rest comes back down (`serve`,
 # docker-compose: celery's --max-memory-per-child). 0: never replaced.
 DATAMOAT_WORKER_MAX_MEMORY_MB = env_int("DATAMOAT_WORKER_MAX_MEMORY_MB", 400, minimum=0)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Rows per import transaction on SQLite: its one write lock is held for a chunk, and an annotator's
-    # submit waits for it (PostgreSQL keeps DATAMOAT_IMPORT_CHUNK_ROWS, default 5000: its writers do not
-    # wait on each other's inserts).
-    IMPORT_CHUNK_ROWS = env_int("DATAMOAT_SQLITE_IMPORT_CHUNK_ROWS", 2000, minimum=1)
+if IS_SQLITE:
+    # Rows per import chunk on SQLite: an annotator's submit waits for at most the chunk in flight (an
+    # import's transaction takes several chunks only while nobody waits: ingestion.inserts). PostgreSQL
+    # keeps DATAMOAT_IMPORT_CHUNK_ROWS, default 5000: its writers do not wait on each other's inserts.
+    IMPORT_CHUNK_ROWS = env_int("DATAMOAT_SQLITE_IMPORT_CHUNK_ROWS", 500, minimum=1)
     # A web thread keeps its SQLite connection between requests, as on PostgreSQL: opening one and running
     # its PRAGMAs on every request cost each next and submit a connect (issue 13). Outside a transaction
     # a kept connection holds no lock (WAL). 0: a connection per request.
