@@ -13,7 +13,7 @@ import creates in the same transaction are inserted with their counter already s
 they are not written twice. Measured here (2 shared cores, load 1.5-5, 100k rows, one label each): the
 ORM path (bulk_create, a read of existing pairs, one UPDATE per chunk over 5000 item rows) took 10 s
 of database time; this path's INSERT 1-1.4 s, and a labelled import went from 7k to 20k rows/s.
-Elsewhere (SQLite) the ORM path below stays.
+SQLite: one ``executemany`` of a plain INSERT (``_insert_sqlite``); other databases the ORM path.
 """
 from __future__ import annotations
 
@@ -71,6 +71,8 @@ def annotations_import(
     with transaction.atomic():
         if connection.vendor == "postgresql":
             pairs = _insert_postgres(project_id=project.id, wanted=wanted)
+        elif connection.vendor == "sqlite":
+            pairs = _insert_sqlite(project_id=project.id, wanted=wanted)
         else:
             pairs = _insert_orm(project_id=project.id, wanted=wanted)
         per_item = Counter(item_id for _, item_id in pairs)
@@ -198,6 +200,46 @@ def _annotations_recipe() -> StagedInsert:
         constraint=_ONCE_PER_SOURCE,
         returning="id, item_id",
     )
+
+
+@functools.cache
+def _sqlite_sql() -> tuple[str, str, str]:
+    table = connection.ops.quote_name(Annotation._meta.db_table)
+    # No conflict target: the one unique index a source's row can meet is annotation_once_per_source.
+    insert = (
+        f"INSERT INTO {table} (project_id, item_id, annotator_id, source, value, label, lead_time_ms, created_at, "
+        "superseded_at, supersedes_id) VALUES (?1, ?2, NULL, ?3, ?4, ?5, NULL, ?6, NULL, NULL) ON CONFLICT DO NOTHING"
+    )
+    return insert, f"SELECT coalesce(max(id), 0) FROM {table}", f"SELECT id, item_id FROM {table} WHERE id > %s"
+
+
+def _insert_sqlite(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> list[tuple[int, int]]:
+    """One ``executemany`` of a plain INSERT that skips (item, source) pairs already annotated (the
+    partial unique index), the new rows' ids read back as ``ingestion.inserts`` reads its items'. The
+    ORM path below spent 19% of a labelled import reading the existing pairs and 43% in bulk_create's
+    model instances and SQL compilation (100k rows, SQLite: 4.4k rows/s)."""
+    insert, largest, inserted = _sqlite_sql()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    encoded: dict = {}  # value key → (value as JSON, label column): a handful of distinct values
+    rows = []
+    for (item_id, source), value in wanted.items():
+        key = _value_key(value)
+        cell = encoded.get(key)
+        if cell is None:
+            label = value.get("label")
+            cell = encoded[key] = (json.dumps(value), label if isinstance(label, str) else "")
+        rows.append((project_id, item_id, source, *cell, now))
+    with connection.cursor() as cursor:
+        cursor.execute(largest)
+        (before,) = cursor.fetchone()
+        cursor.executemany(insert, rows)
+        if cursor.rowcount == len(rows):  # none skipped: consecutive ids, as in ingestion.inserts
+            cursor.execute(largest)
+            (after,) = cursor.fetchone()
+            return [(annotation_id, row[1]) for row, annotation_id in
+                    zip(rows, range(after - len(rows) + 1, after + 1), strict=True)]
+        cursor.execute(inserted, [before])
+        return cursor.fetchall()
 
 
 def _insert_orm(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> list[tuple[int, int]]:
