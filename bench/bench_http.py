@@ -19,6 +19,9 @@ keep-alive clients (``requests.Session``):
 - PSS of every process of ``serve`` (``/proc/<pid>/smaps_rollup`` over the process tree) at rest, after
   start-up, and at peak, and of the web server (gunicorn) alone; whether any process holds torch.
 
+With BENCH_HTTP_BIG_ROWS=1000000 it also imports a file that big into a fourth project while another user
+calls GET /me and the annotator labels the first project: their p95 during the import.
+
 Each figure is printed beside the issue's target and the peers' figures. One run; the machine has two
 shared cores, so compare figures measured within one run, and read the load average in the notes.
 """
@@ -46,6 +49,9 @@ ROWS = int(os.environ.get("BENCH_HTTP_ROWS", "100000"))
 ITERATIONS = int(os.environ.get("BENCH_HTTP_ITERATIONS", "300"))  # one annotator's loop (peerbench: 300)
 K_ITERATIONS = int(os.environ.get("BENCH_HTTP_K_ITERATIONS", "100"))  # each of the four annotators
 ANNOTATORS = 4
+# BENCH_HTTP_BIG_ROWS (e.g. 1000000): also import a file this big into a project of its own while another
+# user calls GET /me and an annotator labels (the issue: a 1M-row import made /me p95 180 ms). Off by default.
+BIG_ROWS = int(os.environ.get("BENCH_HTTP_BIG_ROWS", "0"))
 REDIS_DB = int(os.environ.get("BENCH_HTTP_REDIS_DB", "9"))
 PG_DATABASE = "datamoat_bench_http"
 PASSWORD = "bench-http-pass-1"
@@ -426,7 +432,38 @@ def _export(admin: Client, path: str) -> tuple[float, int, int]:
 # --- the scenario ---------------------------------------------------------------------------------
 
 
-def measure(backend: str, data: Path, labelled: Path, repo: Path = REPO) -> dict:
+def _poll(client: Client, path: str, latencies: list, stop: threading.Event) -> None:
+    """GET ``path`` back to back until ``stop``; milliseconds per call."""
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        client.call("GET", path)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        time.sleep(0.01)  # a user's pace, not a load test
+
+
+def _big_import(admin: Client, base: str, project: int, annotator: Client, path: Path) -> dict:
+    """The big file into a project of its own while one user polls GET /me and an annotator labels ``project``."""
+    other = admin.call("POST", "/projects", json={
+        "name": "bench-http-big", "task_type": "classification", "labels": LABELS, "annotations_per_item": 1,
+    }).json()["id"]
+    watcher = _annotators(admin, base, other, ["watcher"])[0]
+    me: list[float] = []
+    labeling: list[float] = []
+    stop = threading.Event()
+    threads = [threading.Thread(target=_poll, args=(watcher, "/me", me, stop)),
+               threading.Thread(target=annotator_loop, args=(annotator, project, 10**9, labeling, [], stop))]
+    for thread in threads:
+        thread.start()
+    try:
+        result = timed_import(admin, other, path)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    return {**result, "me": me, "labeling": labeling}
+
+
+def measure(backend: str, data: Path, labelled: Path, repo: Path = REPO, big: Path | None = None) -> dict:
     out: dict = {"load_before": os.getloadavg()[0]}
     with platform(backend, repo) as (base, serve_pid, _data_dir):
         admin = Client(base, "bench")
@@ -480,6 +517,9 @@ def measure(backend: str, data: Path, labelled: Path, repo: Path = REPO) -> dict
             labeler.join()
         out["during_import"] = during
 
+        if big is not None:
+            out["big"] = _big_import(admin, base, project, one, big)
+
         # Labels imported as annotations by a named source: a version of ROWS labelled items to export.
         second = admin.call("POST", "/projects", json={
             "name": "bench-http-labelled", "task_type": "classification", "labels": LABELS, "annotations_per_item": 1,
@@ -519,6 +559,16 @@ def rows_for(backend: str, r: dict, tag: str = "") -> list[Row]:
     lab = r["import_labelled"]
     rows.append(Row(f"{name}: import labelled CSV {ROWS:,} rows (labels as annotations)", ROWS / lab["wall_s"],
                     "rows/s", "", None, f"{lab['annotations']:,} annotations; running {lab['running_s']:.2f} s"))
+    if r.get("big"):
+        big = r["big"]
+        rows.append(Row(f"{name}: import CSV {BIG_ROWS:,} rows", BIG_ROWS / big["wall_s"], "rows/s", "", None,
+                        f"running {big['running_s']:.1f} s; created {big['created']:,}"))
+        for key, what in (("me", "GET /me p95 of another user"), ("labeling", "1 annotator next+submit p95")):
+            values = big[key]
+            rows.append(Row(f"{name}: {what} during the {BIG_ROWS:,}-row import", p95(values) if values else None,
+                            "ms", "<= 50", bool(values) and p95(values) <= 50,
+                            f"n={len(values)}, median {statistics.median(values) if values else 0:.0f} ms, "
+                            f"max {max(values) if values else 0:.0f} ms"))
     beside = r["import_beside"]
     rows.append(Row(f"{name}: import CSV {ROWS:,} rows while 1 annotator labels", ROWS / beside["wall_s"], "rows/s",
                     "", None, f"running {beside['running_s']:.2f} s"))
@@ -586,6 +636,7 @@ def run() -> list[Row]:
         reviews = review_rows(ROWS)
         data = write_csv(Path(folder) / f"reviews-{ROWS}.csv", reviews)
         labelled = write_csv(Path(folder) / f"reviews-{ROWS}-labelled.csv", reviews, labelled=True)
+        big = write_csv(Path(folder) / f"reviews-{BIG_ROWS}.csv", review_rows(BIG_ROWS, seed=11)) if BIG_ROWS else None
         for backend in (b.strip() for b in backends.split(",")):
             before = None
             if before_repo:
@@ -594,7 +645,7 @@ def run() -> list[Row]:
                 print("done", flush=True)
                 rows.extend(rows_for(backend, before, " before"))
             print(f"   {backend}: ", end="", flush=True)
-            result = measure(backend, data, labelled)
+            result = measure(backend, data, labelled, big=big)
             print("done", flush=True)
             if os.environ.get("BENCH_HTTP_VERBOSE"):
                 for name, r in (("before", before), ("after", result)):

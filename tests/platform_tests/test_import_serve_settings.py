@@ -27,14 +27,14 @@ def _settings(tmp_path, **env) -> subprocess.CompletedProcess:
 def test_the_embedded_default_polls_its_broker_often_and_keeps_connections(tmp_path):
     done = _settings(tmp_path)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"poll": 0.1, "chunk": 2000, "age": 60, "memory": 400}
+    assert json.loads(done.stdout) == {"poll": 0.1, "chunk": 500, "age": 60, "memory": 400}
 
 
 def test_each_setting_comes_from_its_variable(tmp_path):
-    done = _settings(tmp_path, DATAMOAT_BROKER_POLL_SECONDS="0.5", DATAMOAT_SQLITE_IMPORT_CHUNK_ROWS="500",
+    done = _settings(tmp_path, DATAMOAT_BROKER_POLL_SECONDS="0.5", DATAMOAT_SQLITE_IMPORT_CHUNK_ROWS="1500",
                      DATAMOAT_SQLITE_CONN_MAX_AGE="0", DATAMOAT_WORKER_MAX_MEMORY_MB="0")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"poll": 0.5, "chunk": 500, "age": 0, "memory": 0}
+    assert json.loads(done.stdout) == {"poll": 0.5, "chunk": 1500, "age": 0, "memory": 0}
 
 
 def test_postgresql_and_redis_keep_their_own_defaults(tmp_path):
