@@ -68,3 +68,20 @@ def test_a_writer_gives_up_waiting_at_its_timeout(tmp_path):
     writer.writer_enter(timeout_s=0.05)  # then SQLite's own busy timeout decides
     assert 0.04 <= time.monotonic() - started < 1
     bulk.close(), writer.close()
+
+
+def test_ordinary_writers_go_one_after_another_within_a_millisecond_of_each_other(tmp_path):
+    first, second = WriteGate(str(tmp_path / "db")), WriteGate(str(tmp_path / "db"))
+    first.writer_enter(timeout_s=10)
+    entered = threading.Event()
+    thread = threading.Thread(target=lambda: (second.writer_enter(timeout_s=10), entered.set()))
+    thread.start()
+    assert not entered.wait(0.1)  # the first writer's transaction is open
+    released = time.monotonic()
+    first.leave()
+    assert entered.wait(1.0)
+    waited = time.monotonic() - released
+    thread.join()
+    assert waited < 0.5  # SQLite's busy handler would have slept up to 100 ms steps; the poll is 1 ms
+    second.leave()
+    first.close(), second.close()

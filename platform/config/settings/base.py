@@ -100,7 +100,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES};",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's PostgreSQL backend without the health check's round trip for a connection used a moment
+    # ago (common/postgresql_backend/base.py).
+    DATABASES["default"]["ENGINE"] = "common.postgresql_backend"
+IS_POSTGRES = DATABASES["default"]["ENGINE"] == "common.postgresql_backend"
 IS_SQLITE = DATABASES["default"]["ENGINE"] == "common.sqlite_backend"
 
 # --- files ----------------------------------------------------------------------------------
