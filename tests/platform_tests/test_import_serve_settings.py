@@ -27,7 +27,7 @@ def _settings(tmp_path, **env) -> subprocess.CompletedProcess:
 def test_the_embedded_default_polls_its_broker_often_and_keeps_connections(tmp_path):
     done = _settings(tmp_path)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"poll": 0.1, "chunk": 500, "age": 60, "memory": 400}
+    assert json.loads(done.stdout) == {"poll": 0.1, "chunk": 250, "age": 60, "memory": 400}
 
 
 def test_each_setting_comes_from_its_variable(tmp_path):

@@ -391,7 +391,7 @@ if IS_SQLITE:
     # Rows per import chunk on SQLite: an annotator's submit waits for at most the chunk in flight (an
     # import's transaction takes several chunks only while nobody waits: ingestion.inserts). PostgreSQL
     # keeps DATAMOAT_IMPORT_CHUNK_ROWS, default 5000: its writers do not wait on each other's inserts.
-    IMPORT_CHUNK_ROWS = env_int("DATAMOAT_SQLITE_IMPORT_CHUNK_ROWS", 500, minimum=1)
+    IMPORT_CHUNK_ROWS = env_int("DATAMOAT_SQLITE_IMPORT_CHUNK_ROWS", 250, minimum=1)
     # A web thread keeps its SQLite connection between requests, as on PostgreSQL: opening one and running
     # its PRAGMAs on every request cost each next and submit a connect (issue 13). Outside a transaction
     # a kept connection holds no lock (WAL). 0: a connection per request.
