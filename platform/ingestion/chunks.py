@@ -167,10 +167,11 @@ def chunk_prepare(run: Run, chunk: Chunk) -> Prepared:
     )
 
 
-def chunk_store(run: Run, prepared: Prepared) -> bool:
-    """Insert the chunk's new items and its annotations, count, and save the counters, progress and
-    heartbeat on the job. Call inside the chunk's transaction. False when this attempt no longer owns
-    the job (reaped, cancelled, claimed again): the caller must roll the chunk back."""
+def chunk_store(run: Run, prepared: Prepared, *, report: bool = True) -> bool:
+    """Insert the chunk's new items and its annotations, count, and (``report``) save the counters,
+    progress and heartbeat on the job. Call inside the chunk's transaction. False when this attempt no
+    longer owns the job (reaped, cancelled, claimed again): the caller must roll the chunk back. A
+    transaction of several chunks reports once, after its last one (``chunk_report``)."""
     entries, wanted, annotator_field = prepared.entries, prepared.wanted, run.annotator_field
     # New items are inserted with their counter already counting the annotations added below.
     counts = prepared.counts
@@ -216,8 +217,13 @@ def chunk_store(run: Run, prepared: Prepared) -> bool:
     if room > 0:
         run.row_errors.extend(e.as_dict() for e in sorted(prepared.errors, key=lambda e: e.row)[:room])
     run.done += prepared.seen
-    # The chunk's last statement: it waits for the job row's lock, so a reaper, a cancel or a retry that
-    # moved the job (and undid its items) before this commits is seen here, and the chunk rolls back.
+    return chunk_report(run) if report else True
+
+
+def chunk_report(run: Run) -> bool:
+    """The counters, progress and heartbeat on the job, if this attempt still owns it."""
+    # The transaction's last statement: it waits for the job row's lock, so a reaper, a cancel or a retry
+    # that moved the job (and undid its items) before this commits is seen here, and the chunk rolls back.
     return (
         ImportJob.objects.filter(id=run.job.id, status=JobStatus.RUNNING, attempts=run.job.attempts).update(
             created_count=run.created,

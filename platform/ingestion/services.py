@@ -71,7 +71,7 @@ from common.jobs import (
 )
 from common.models import JobStatus
 from common.storage import StorageError, file_delete, file_local, file_publish
-from ingestion.chunks import chunk_prepare, chunk_store, prefetch, quick_gil_handover, run_start
+from ingestion.chunks import chunk_prepare, chunk_report, chunk_store, prefetch, quick_gil_handover, run_start
 from ingestion.inserts import bulk_writes, relax_durability
 from ingestion.models import ImportedAnnotation, ImportJob
 from ingestion.readers import (
@@ -381,13 +381,14 @@ def import_execute(*, job_id: int) -> ImportJob | None:
             for batch in prepared:
                 with transaction.atomic():
                     relax_durability()
-                    owned = chunk_store(run, batch)
+                    chunk_store(run, batch, report=False)
                     rows = batch.seen
                     # SQLite: the transaction takes further chunks while they are ready and no one waits.
-                    while owned and bulk.join_next(prepared, rows):
+                    while bulk.join_next(prepared, rows):
                         batch = next(prepared)
-                        owned = chunk_store(run, batch)
+                        chunk_store(run, batch, report=False)
                         rows += batch.seen
+                    owned = chunk_report(run)
                     if not owned:  # reaped, cancelled or claimed again: add nothing
                         transaction.set_rollback(True)
                 if not owned:

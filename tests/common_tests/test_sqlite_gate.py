@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from common import sqlite_gate
 from common.sqlite_gate import WriteGate
 
@@ -85,3 +87,63 @@ def test_ordinary_writers_go_one_after_another_within_a_millisecond_of_each_othe
     assert waited < 0.5  # SQLite's busy handler would have slept up to 100 ms steps; the poll is 1 ms
     second.leave()
     first.close(), second.close()
+
+
+@pytest.fixture
+def sqlite_file_alias(tmp_path, django_db_blocker):
+    """A file SQLite database on Django's connections with the embedded default's engine and options,
+    whatever DATABASE_URL says (each thread gets its own connection to it)."""
+    from django.db import connections
+
+    alias = "gate_test"
+    connections.settings[alias] = {
+        "ENGINE": "common.sqlite_backend", "NAME": str(tmp_path / "gate.sqlite3"), "USER": "", "PASSWORD": "",
+        "HOST": "", "PORT": "", "ATOMIC_REQUESTS": False, "AUTOCOMMIT": True, "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False, "TIME_ZONE": None, "TEST": {},
+        "OPTIONS": {"timeout": 10, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+    }
+    with django_db_blocker.unblock():  # a database of the test's own, not the test database
+        with connections[alias].cursor() as cursor:
+            cursor.execute("CREATE TABLE t (n integer)")
+        connections[alias].close()
+        yield alias
+        connections[alias].close()
+    del connections.settings[alias]
+
+
+def test_through_django_an_annotators_write_waits_for_the_import_chunk_only_and_the_import_sees_it(sqlite_file_alias):
+    from django.db import connections, transaction
+
+    alias = sqlite_file_alias
+    chunk_open, submit_waiting, submitted = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def submit():
+        chunk_open.wait(5)
+        submit_waiting.set()
+        with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (2)")
+        submitted.set()
+        connections[alias].close()
+
+    thread = threading.Thread(target=submit)
+    thread.start()
+    bulk = connections[alias]
+    bulk.bulk_writer = True
+    try:
+        with transaction.atomic(using=alias), bulk.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (1)")
+            chunk_open.set()
+            submit_waiting.wait(5)
+            time.sleep(0.2)
+            seen["waiting"] = bulk.writers_waiting()
+            seen["submitted_during_chunk"] = submitted.is_set()
+        assert submitted.wait(2)  # within the poll of the chunk's commit, not SQLite's next retry
+    finally:
+        bulk.bulk_writer = False
+        thread.join(5)
+    assert seen == {"waiting": True, "submitted_during_chunk": False}
+    with bulk.cursor() as cursor:
+        cursor.execute("SELECT n FROM t ORDER BY n")
+        assert cursor.fetchall() == [(1,), (2,)]
+    bulk.close()
