@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -231,16 +231,30 @@ def _after_annotation(item: Item, label: str) -> None:
 
 
 def _annotation_insert_postgres(*, item: Item, user: User, value: dict, label: str, lead_time_ms, now) -> Annotation:
-    """``annotation_create``'s transaction as BEGIN, one statement, COMMIT: three round trips, not five
-    (the hot path: every submit). The commit stays durable (synchronous_commit untouched)."""
+    """``annotation_create`` as one statement: on its own in autocommit (one round trip: the statement
+    fails, and so undoes its bump, when there is no live lease), or within the caller's transaction
+    in a savepoint (the hot path, every submit, is the former). The commit stays durable
+    (synchronous_commit untouched)."""
     db_value = Annotation._meta.get_field("value").get_db_prep_save(value, connection)
     params = [item.id, user.id, now, item.project_id, user.id, db_value, label, lead_time_ms, now, now]
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(queue_sql.annotation_insert_sql(), params)
-            row = cursor.fetchone()
-            if row is None:
-                raise _no_lease_conflict(item=item, user=user)  # rolls the bump back
+        if not connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                try:
+                    cursor.execute(queue_sql.annotation_insert_sql(fails_without_lease=True), params)
+                except DataError as exc:
+                    from psycopg.errors import DivisionByZero  # PostgreSQL only
+
+                    if isinstance(exc.__cause__, DivisionByZero):  # nothing inserted, all undone
+                        raise _no_lease_conflict(item=item, user=user) from None
+                    raise
+                row = cursor.fetchone()
+        else:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(queue_sql.annotation_insert_sql(), params)
+                row = cursor.fetchone()
+                if row is None:
+                    raise _no_lease_conflict(item=item, user=user)  # rolls the bump back
     except IntegrityError:
         raise Conflict(gettext("You have already annotated this item."), code="already_annotated") from None
     annotation = Annotation.from_db(
