@@ -27,7 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotation.models import Annotation
-from common.bulk import StagedInsert, copy_text
+from common.bulk import StagedInsert, copy_text, sqlite_insert_ids
 from projects.models import Item, Project
 
 _IN_BATCH = 5000
@@ -203,22 +203,20 @@ def _annotations_recipe() -> StagedInsert:
 
 
 @functools.cache
-def _sqlite_sql() -> tuple[str, str, str]:
-    table = connection.ops.quote_name(Annotation._meta.db_table)
+def _sqlite_insert() -> str:
     # No conflict target: the one unique index a source's row can meet is annotation_once_per_source.
-    insert = (
-        f"INSERT INTO {table} (project_id, item_id, annotator_id, source, value, label, lead_time_ms, created_at, "
-        "superseded_at, supersedes_id) VALUES (?1, ?2, NULL, ?3, ?4, ?5, NULL, ?6, NULL, NULL) ON CONFLICT DO NOTHING"
+    return (
+        f"INSERT INTO {connection.ops.quote_name(Annotation._meta.db_table)} (project_id, item_id, annotator_id, "
+        "source, value, label, lead_time_ms, created_at, superseded_at, supersedes_id) "
+        "VALUES (?1, ?2, NULL, ?3, ?4, ?5, NULL, ?6, NULL, NULL) ON CONFLICT DO NOTHING"
     )
-    return insert, f"SELECT coalesce(max(id), 0) FROM {table}", f"SELECT id, item_id FROM {table} WHERE id > %s"
 
 
 def _insert_sqlite(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> list[tuple[int, int]]:
     """One ``executemany`` of a plain INSERT that skips (item, source) pairs already annotated (the
-    partial unique index), the new rows' ids read back as ``ingestion.inserts`` reads its items'. The
-    ORM path below spent 19% of a labelled import reading the existing pairs and 43% in bulk_create's
-    model instances and SQL compilation (100k rows, SQLite: 4.4k rows/s)."""
-    insert, largest, inserted = _sqlite_sql()
+    partial unique index), the new rows' ids as ``common.bulk.sqlite_insert_ids`` finds them. The ORM
+    path below spent 19% of a labelled import reading the existing pairs and 43% in bulk_create's model
+    instances and SQL compilation (100k rows, SQLite: 4.4k rows/s)."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     encoded: dict = {}  # value key → (value as JSON, label column): a handful of distinct values
     rows = []
@@ -229,17 +227,8 @@ def _insert_sqlite(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> l
             label = value.get("label")
             cell = encoded[key] = (json.dumps(value), label if isinstance(label, str) else "")
         rows.append((project_id, item_id, source, *cell, now))
-    with connection.cursor() as cursor:
-        cursor.execute(largest)
-        (before,) = cursor.fetchone()
-        cursor.executemany(insert, rows)
-        if cursor.rowcount == len(rows):  # none skipped: consecutive ids, as in ingestion.inserts
-            cursor.execute(largest)
-            (after,) = cursor.fetchone()
-            return [(annotation_id, row[1]) for row, annotation_id in
-                    zip(rows, range(after - len(rows) + 1, after + 1), strict=True)]
-        cursor.execute(inserted, [before])
-        return cursor.fetchall()
+    return sqlite_insert_ids(table=connection.ops.quote_name(Annotation._meta.db_table), insert=_sqlite_insert(),
+                             rows=rows, key=1, key_column="item_id")
 
 
 def _insert_orm(*, project_id: int, wanted: dict[tuple[int, str], dict]) -> list[tuple[int, int]]:
