@@ -143,7 +143,6 @@ def db_datetime(value) -> datetime:
 
 
 @functools.cache
-@functools.cache
 def annotation_insert_sql(*, fails_without_lease: bool = False) -> str:
     """Bump, consume, insert in ONE statement (PostgreSQL); params: item, user, now, project, user,
     value, label, lead_time_ms, now, now. Returns the annotation's id and lead time, or

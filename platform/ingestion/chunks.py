@@ -167,11 +167,9 @@ def chunk_prepare(run: Run, chunk: Chunk) -> Prepared:
     )
 
 
-def chunk_store(run: Run, prepared: Prepared, *, report: bool = True) -> bool:
-    """Insert the chunk's new items and its annotations, count, and (``report``) save the counters,
-    progress and heartbeat on the job. Call inside the chunk's transaction. False when this attempt no
-    longer owns the job (reaped, cancelled, claimed again): the caller must roll the chunk back. A
-    transaction of several chunks reports once, after its last one (``chunk_report``)."""
+def chunk_store(run: Run, prepared: Prepared) -> None:
+    """Insert the chunk's new items and its annotations, and count them on ``run``. Call inside the
+    chunk's transaction; end the transaction (one chunk or several) with ``chunk_report``."""
     entries, wanted, annotator_field = prepared.entries, prepared.wanted, run.annotator_field
     # New items are inserted with their counter already counting the annotations added below.
     counts = prepared.counts
@@ -217,11 +215,11 @@ def chunk_store(run: Run, prepared: Prepared, *, report: bool = True) -> bool:
     if room > 0:
         run.row_errors.extend(e.as_dict() for e in sorted(prepared.errors, key=lambda e: e.row)[:room])
     run.done += prepared.seen
-    return chunk_report(run) if report else True
 
 
 def chunk_report(run: Run) -> bool:
-    """The counters, progress and heartbeat on the job, if this attempt still owns it."""
+    """Save the counters, progress and heartbeat on the job. False when this attempt no longer owns the
+    job (reaped, cancelled, claimed again): the caller must roll the transaction back."""
     # The transaction's last statement: it waits for the job row's lock, so a reaper, a cancel or a retry
     # that moved the job (and undid its items) before this commits is seen here, and the chunk rolls back.
     return (

@@ -180,8 +180,8 @@ def _without_nul(value):
 
 
 SQLITE_IMPORT_CACHE_KB = 64 * 1024
-# The import checkpoints the WAL itself once it passes this size, after a chunk's commit, outside the
-# write lock; everyone else's connections checkpoint only past SQLITE_WAL_AUTOCHECKPOINT_PAGES (settings).
+# Once the WAL passes this size after an import's commit, the import's checkpoint thread copies it into
+# the database; everyone else's connections checkpoint only past SQLITE_WAL_AUTOCHECKPOINT_PAGES (settings).
 SQLITE_IMPORT_CHECKPOINT_BYTES = 16 * 1024 * 1024
 # An import's transaction on SQLite takes chunk after chunk (of DATAMOAT_SQLITE_IMPORT_CHUNK_ROWS) up to
 # this many rows while nobody else waits to write: few commits when alone (each rewrites the random-keyed
@@ -191,7 +191,7 @@ SQLITE_IMPORT_TRANSACTION_ROWS = 8000
 
 
 class SqliteBulkWrites:
-    """An import's connection on SQLite for the length of the import (``with bulk_writes() as bulk``;
+    """An import's connection on SQLite for the length of the import (``with SqliteBulkWrites() as bulk``;
     on other databases it does nothing):
 
     - a page cache of SQLITE_IMPORT_CACHE_KB: SQLite's default is 2 MB, while the unique (project,
@@ -251,9 +251,6 @@ class SqliteBulkWrites:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA cache_size = -2000")
                 cursor.execute(f"PRAGMA wal_autocheckpoint = {settings.SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
-
-
-bulk_writes = SqliteBulkWrites
 
 
 class _Checkpointer(threading.Thread):

@@ -72,7 +72,7 @@ from common.jobs import (
 from common.models import JobStatus
 from common.storage import StorageError, file_delete, file_local, file_publish
 from ingestion.chunks import chunk_prepare, chunk_report, chunk_store, prefetch, quick_gil_handover, run_start
-from ingestion.inserts import bulk_writes, relax_durability
+from ingestion.inserts import SqliteBulkWrites, relax_durability
 from ingestion.models import ImportedAnnotation, ImportJob
 from ingestion.readers import (
     FORMATS,
@@ -376,17 +376,17 @@ def import_execute(*, job_id: int) -> ImportJob | None:
             import_undo_cancelled(job=job)  # nothing to undo yet; clears the heartbeat of a cancel
             return job
         run = run_start(job, total=total)
-        with (bulk_writes() as bulk, quick_gil_handover(),
+        with (SqliteBulkWrites() as bulk, quick_gil_handover(),
               prefetch((chunk_prepare(run, chunk) for chunk in _chunks(job)), depth=bulk.prefetch_depth) as prepared):
             for batch in prepared:
                 with transaction.atomic():
                     relax_durability()
-                    chunk_store(run, batch, report=False)
+                    chunk_store(run, batch)
                     rows = batch.seen
                     # SQLite: the transaction takes further chunks while they are ready and no one waits.
                     while bulk.join_next(prepared, rows):
                         batch = next(prepared)
-                        chunk_store(run, batch, report=False)
+                        chunk_store(run, batch)
                         rows += batch.seen
                     owned = chunk_report(run)
                     if not owned:  # reaped, cancelled or claimed again: add nothing

@@ -3,7 +3,7 @@
 Every transaction of a file database passes the gate at its ``BEGIN`` (Django opens one per outermost
 ``atomic``; settings make it ``BEGIN IMMEDIATE``, so the write lock is asked for there) and leaves it
 at ``COMMIT`` or ``ROLLBACK``. A connection marked ``bulk_writer`` (an import's, by
-``ingestion.inserts.sqlite_import_tuning``) takes the bulk side. Statements outside a transaction
+``ingestion.inserts.SqliteBulkWrites``) takes the bulk side. Statements outside a transaction
 (autocommit) pass no gate.
 """
 from __future__ import annotations

@@ -84,7 +84,7 @@ try:
 except Exception as exc:  # dj_database_url raises several types for a malformed URL
     raise EnvError(f"DATABASE_URL is not a valid database URL: {exc}") from None
 # A commit that finds SQLite's WAL past this many pages (4 KB) copies it into the database first
-# (SQLite's default: 1,000). Imports checkpoint on their own, between chunks (ingestion.inserts): this
+# (SQLite's default: 1,000). Imports have their own checkpoint thread (ingestion.inserts): this
 # stays above what they leave, so an annotator's submit does not pay for an import's pages.
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 8000
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
